@@ -1,0 +1,282 @@
+//! The command line: one definition that drives parsing, `--help` and the shell completions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::target::{Target, parse_target};
+
+/// Add network delay (netem) to TiDB pods on Kubernetes, and take it away again.
+///
+/// `inject` puts a small agent container into the pods of a TidbCluster (or StatefulSet);
+/// `delay`, `clear` and `status` talk to each pod's agent through the API server's
+/// port-forward, so RBAC on `pods/portforward` is the gate and nothing listens on the pod IP.
+#[derive(Debug, Parser)]
+#[command(name = "kubectl-netem", bin_name = "kubectl netem", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub conn: ConnectionArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The connection flags a kubectl user expects; kubectl forwards none of them to plugins.
+#[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectionArgs {
+    /// Namespace to use (default: the context's namespace, else "default").
+    #[arg(short = 'n', long, global = true)]
+    pub namespace: Option<String>,
+
+    /// Kubeconfig context to use.
+    #[arg(long, global = true)]
+    pub context: Option<String>,
+
+    /// Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
+    #[arg(long, global = true)]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig cluster to use.
+    #[arg(long, global = true)]
+    pub cluster: Option<String>,
+
+    /// Kubeconfig user to use.
+    #[arg(long, global = true)]
+    pub user: Option<String>,
+
+    /// Time limit for each request to the API server, like kubectl's (e.g. 30s, 1m; 0 = none).
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add the netem agent container to a TidbCluster's components (or a StatefulSet).
+    ///
+    /// The operator then restarts the pods one by one, so this asks first.
+    Inject(InjectArgs),
+    /// Remove the netem agent container again, leaving the rest of the spec as it was.
+    Eject(EjectArgs),
+    /// Set network impairment (delay, loss, ...) on pods that carry the agent.
+    Delay(DelayArgs),
+    /// Remove the network impairment from pods that carry the agent.
+    Clear(ClearArgs),
+    /// Show the netem settings in force on pods that carry the agent.
+    Status(StatusArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    #[command(hide = true)]
+    Completions(CompletionsArgs),
+}
+
+/// Which components of a TidbCluster, and how to confirm and wait, for inject and eject.
+#[derive(Debug, Clone, Args)]
+pub struct RolloutArgs {
+    /// Only these TidbCluster components (comma separated), e.g. pd,tikv.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub component: Vec<String>,
+
+    /// Do not ask for confirmation before pods are restarted.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+
+    /// Print the exact patch and change nothing (server-side dry run where supported).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Wait until every targeted pod runs (inject) or no longer runs (eject) the agent.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// How long --wait waits.
+    #[arg(long, default_value = "10m", value_name = "DURATION")]
+    pub timeout: String,
+
+    /// Patch a StatefulSet even though an operator manages it (it may undo the change).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Arguments of `inject`.
+#[derive(Debug, Clone, Args)]
+pub struct InjectArgs {
+    /// tidb-cluster/NAME (tc/NAME) or statefulset/NAME (sts/NAME); a bare NAME is tried as a TidbCluster first.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+
+    /// Agent image.
+    #[arg(long, default_value = crate::commands::DEFAULT_IMAGE)]
+    pub image: String,
+
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+}
+
+/// Arguments of `eject`.
+#[derive(Debug, Clone, Args)]
+pub struct EjectArgs {
+    /// tidb-cluster/NAME (tc/NAME) or statefulset/NAME (sts/NAME); a bare NAME is tried as a TidbCluster first.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+}
+
+/// How pods are chosen and reached, for delay, clear and status.
+#[derive(Debug, Clone, Args)]
+pub struct FanoutArgs {
+    /// Only pods of these TidbCluster components (comma separated), e.g. pd,tikv.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub component: Vec<String>,
+
+    /// Only pods matching this label selector (e.g. app.kubernetes.io/component=pd).
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
+    /// How many pods to talk to at once.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub parallel: u16,
+
+    /// Time limit for each pod (port-forward and the agent's answer).
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub pod_timeout: String,
+}
+
+/// Arguments of `delay`.
+#[derive(Debug, Clone, Args)]
+pub struct DelayArgs {
+    /// Pods (NAME or pod/NAME) or tidb-cluster/NAME, then the delay (e.g. 20ms, 1.5s, 0 for none).
+    #[arg(value_name = "TARGET", required = true, num_args = 1.., value_parser = parse_target)]
+    pub targets: Vec<Target>,
+
+    /// Delay added to every packet the pods send (20ms, 1.5s, 250us).
+    #[arg(value_name = "DURATION")]
+    pub delay: String,
+
+    /// Random variation around the delay.
+    #[arg(long, value_name = "DURATION")]
+    pub jitter: Option<String>,
+
+    /// How much each packet's jitter depends on the previous one (percent).
+    #[arg(long, value_name = "PERCENT")]
+    pub correlation: Option<String>,
+
+    /// Shape of the jitter.
+    #[arg(long, value_name = "NAME", value_parser = ["normal", "pareto", "paretonormal", "uniform"])]
+    pub distribution: Option<String>,
+
+    /// Drop this share of packets (e.g. 1%, 0.5).
+    #[arg(long, value_name = "PERCENT")]
+    pub loss: Option<String>,
+
+    /// Duplicate this share of packets.
+    #[arg(long, value_name = "PERCENT")]
+    pub duplicate: Option<String>,
+
+    /// Corrupt one bit in this share of packets.
+    #[arg(long, value_name = "PERCENT")]
+    pub corrupt: Option<String>,
+
+    /// Send this share of packets at once, reordering them (needs a delay).
+    #[arg(long, value_name = "PERCENT")]
+    pub reorder: Option<String>,
+
+    /// With --reorder: reorder every GAP-th packet.
+    #[arg(long, value_name = "N", requires = "reorder")]
+    pub gap: Option<u32>,
+
+    /// Limit the bandwidth (tc spelling: 100kbit, 10mbit, 1gbit, 125kbps).
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<String>,
+
+    /// Queue limit in packets.
+    #[arg(long, value_name = "PACKETS")]
+    pub limit: Option<u32>,
+
+    /// Let the agent clear the setting by itself after this long (e.g. 10m).
+    #[arg(long = "for", value_name = "DURATION")]
+    pub ttl: Option<String>,
+
+    #[command(flatten)]
+    pub fanout: FanoutArgs,
+}
+
+/// Arguments of `clear`.
+#[derive(Debug, Clone, Args)]
+pub struct ClearArgs {
+    /// Pods (NAME or pod/NAME) or tidb-cluster/NAME.
+    #[arg(value_name = "TARGET", required_unless_present = "all", value_parser = parse_target)]
+    pub targets: Vec<Target>,
+
+    /// Every pod with the agent in the namespace.
+    #[arg(long, conflicts_with = "targets")]
+    pub all: bool,
+
+    /// Also remove a root qdisc that is not netem (the agent leaves those alone by default).
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub fanout: FanoutArgs,
+}
+
+/// Arguments of `status`.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Pods (NAME or pod/NAME) or tidb-cluster/NAME (default: every pod with the agent).
+    #[arg(value_name = "TARGET", value_parser = parse_target)]
+    pub targets: Vec<Target>,
+
+    /// Look in every namespace.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+
+    #[command(flatten)]
+    pub fanout: FanoutArgs,
+}
+
+/// Output formats of `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// A table for people.
+    Table,
+    /// The table plus node, pod IP and agent image.
+    Wide,
+    /// JSON, for scripts.
+    Json,
+    /// YAML, for scripts.
+    Yaml,
+}
+
+/// Arguments of the hidden `completions` subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// Shell to generate for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn delay_takes_targets_then_duration() {
+        let cli = Cli::try_parse_from(["kubectl-netem", "delay", "basic-pd-0", "pod/basic-pd-1", "20ms"]).unwrap();
+        let Command::Delay(d) = cli.command else { panic!("not delay") };
+        assert_eq!(d.targets.len(), 2);
+        assert_eq!(d.delay, "20ms");
+    }
+}

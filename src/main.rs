@@ -1,0 +1,28 @@
+//! `kubectl-netem`: a kubectl plugin that injects a netem agent into TiDB pods and sets,
+//! lists or clears network delay on them through the API server's port-forward.
+
+mod cli;
+mod commands;
+mod connect;
+mod target;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            // One line by default, like kubectl: the chain of causes joined.
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! What a command acts on: `tidb-cluster/basic`, `sts/web`, `pod/basic-pd-0` or a bare pod name.
+
+use std::fmt;
+
+/// A parsed command-line target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A TidbCluster (`pingcap.com/v1alpha1`) by name.
+    TidbCluster(String),
+    /// An apps/v1 StatefulSet by name.
+    StatefulSet(String),
+    /// A single pod by name.
+    Pod(String),
+}
+
+impl Target {
+    /// The object's name, whatever its kind.
+    pub fn name(&self) -> &str {
+        match self {
+            Target::TidbCluster(n) | Target::StatefulSet(n) | Target::Pod(n) => n,
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::TidbCluster(n) => write!(f, "tidbcluster/{n}"),
+            Target::StatefulSet(n) => write!(f, "statefulset/{n}"),
+            Target::Pod(n) => write!(f, "pod/{n}"),
+        }
+    }
+}
+
+/// Parses `KIND/NAME` or a bare `NAME` (a pod), accepting kubectl's spellings of the kinds.
+///
+/// Used as a clap value parser, so a bad target fails before anything is contacted.
+pub fn parse_target(s: &str) -> Result<Target, String> {
+    let (kind, name) = match s.split_once('/') {
+        Some((kind, name)) => (Some(kind), name),
+        None => (None, s),
+    };
+    if !is_dns_subdomain(name) {
+        return Err(format!(
+            "{name:?} is not a valid object name (lowercase letters, digits, '-' and '.', at most 253 characters)"
+        ));
+    }
+    let name = name.to_string();
+    match kind.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("pod" | "pods" | "po") => Ok(Target::Pod(name)),
+        Some("tidb-cluster" | "tidbcluster" | "tidbclusters" | "tc" | "tidbclusters.pingcap.com") => {
+            Ok(Target::TidbCluster(name))
+        }
+        Some("statefulset" | "statefulsets" | "sts" | "statefulsets.apps") => {
+            Ok(Target::StatefulSet(name))
+        }
+        Some(other) => Err(format!(
+            "unknown kind {other:?}: use tidb-cluster/NAME (tc/NAME), statefulset/NAME (sts/NAME) or pod/NAME"
+        )),
+    }
+}
+
+/// RFC 1123 DNS subdomain, the rule for pod, StatefulSet and TidbCluster names.
+fn is_dns_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_spellings() {
+        assert_eq!(parse_target("basic-pd-0"), Ok(Target::Pod("basic-pd-0".into())));
+        assert_eq!(parse_target("pod/basic-pd-0"), Ok(Target::Pod("basic-pd-0".into())));
+        for k in ["tidb-cluster", "tc", "tidbcluster", "TidbCluster"] {
+            assert_eq!(parse_target(&format!("{k}/basic")), Ok(Target::TidbCluster("basic".into())));
+        }
+        for k in ["statefulset", "sts"] {
+            assert_eq!(parse_target(&format!("{k}/web")), Ok(Target::StatefulSet("web".into())));
+        }
+    }
+
+    #[test]
+    fn bad_targets_are_refused() {
+        assert!(parse_target("deployment/web").unwrap_err().contains("unknown kind"));
+        assert!(parse_target("tc/").is_err());
+        assert!(parse_target("Basic").is_err());
+        assert!(parse_target("tc/a/b").is_err());
+        assert!(parse_target("-x").is_err());
+    }
+}
