@@ -10,6 +10,7 @@
 # modules.dep, and /init.
 # Each FILE is copied to DEST, or to /usr/local/bin/<name> without one (PATH order inside the
 # guest: /usr/local/bin, /usr/bin, /usr/sbin, /bin, /sbin).
+# tests/vm/guest/lib.sh is put at /guest/lib.sh for guest scripts to source.
 # -e lines go into /guest/env, which /init sources before running the script.
 #
 # /init mounts proc/sys/dev/run/tmp, loads the modules, brings lo up, then runs
@@ -112,6 +113,8 @@ busybox depmod -b "$root" "$VM_KVER"
 printf '%s\n' "${modules[@]}" >"$root/etc/vm-modules"
 
 cp "$guest" "$root/guest/script"
+# Helpers every guest script may source (. /guest/lib.sh).
+cp "$here/guest/lib.sh" "$root/guest/lib.sh"
 printf '%s\n' "${envs[@]+"${envs[@]}"}" >"$root/guest/env"
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"

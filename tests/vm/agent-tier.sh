@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Real-kernel tier of netem-agent (issue 2, item 6): build the static agent, boot the Debian
+# kernel under qemu TCG (one boot) and run tests/vm/guest/agent.sh in it.
+# Exit status 0 iff every check passed. Environment: see build-agent.sh and run.sh.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+start=$(date +%s)
+bin=$("$here/build-agent.sh")
+echo "agent-tier: agent $bin ($(stat -c %s "$bin") bytes), built/checked in $(($(date +%s) - start)) s" >&2
+"$here/run.sh" "$here/guest/agent.sh" "$bin"
+echo "agent-tier: total $(($(date +%s) - start)) s" >&2
