@@ -6,3 +6,8 @@
 
 pub mod api;
 pub mod spec;
+
+#[cfg(feature = "server")]
+pub mod netem;
+#[cfg(feature = "server")]
+pub mod nla;

@@ -139,6 +139,9 @@ fn decimal(n: u128, scale: u128) -> String {
 pub struct Percent(f64);
 
 impl Percent {
+    /// 0%.
+    pub const ZERO: Percent = Percent(0.0);
+
     /// A percentage from a number (0..=100); rounded to six decimals.
     pub fn new(value: f64) -> Result<Percent, ParseError> {
         if !value.is_finite() || !(0.0..=100.0).contains(&value) {
