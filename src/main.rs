@@ -1,9 +1,11 @@
 //! `kubectl-netem`: a kubectl plugin that injects a netem agent into TiDB pods and sets,
 //! lists or clears network delay on them through the API server's port-forward.
 
+mod agent_container;
 mod cli;
 mod commands;
 mod connect;
+mod patch;
 mod target;
 
 use std::process::ExitCode;

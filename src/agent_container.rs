@@ -1,0 +1,109 @@
+//! The agent container and its scratch volume, as `inject` adds them to a pod template.
+//!
+//! Both are plain JSON (`serde_json::Value`) because they are spliced into a TidbCluster's
+//! `additionalContainers`/`additionalVolumes` and a StatefulSet's pod template by JSON Patch,
+//! and compared with what the server holds to decide whether anything must change.
+
+use serde_json::{Value, json};
+
+/// Name of the agent container. Operator containers (pd, tikv, tidb, slowlog, ...) never
+/// carry this name, so `eject` can remove exactly this one and nothing else.
+pub const CONTAINER_NAME: &str = "netem-agent";
+
+/// Name of the in-memory volume mounted at [`RUN_DIR`], the agent's only writable place.
+pub const VOLUME_NAME: &str = "netem-agent-run";
+
+/// Where the agent keeps its state file (`/run/netem-agent/state.json` by default), so a
+/// restarted agent container inside the same pod knows what it set (the emptyDir outlives
+/// the container, not the pod).
+pub const RUN_DIR: &str = "/run/netem-agent";
+
+/// Path of the agent binary inside the image; also what the exec probes run.
+pub const BINARY: &str = "/netem-agent";
+
+/// The address the agent listens on: loopback only, reached through the API server's
+/// port-forward, so nothing is exposed on the pod IP and no `ports:` entry is declared.
+pub fn listen_addr() -> String {
+    format!("127.0.0.1:{}", netem_agent::api::DEFAULT_PORT)
+}
+
+/// The agent container spec for `image`.
+///
+/// Security: the agent needs `CAP_NET_ADMIN` and nothing else, so it adds `NET_ADMIN` and
+/// drops every other capability, cannot escalate privileges and gets a read-only root
+/// filesystem (its state goes to the emptyDir at [`RUN_DIR`]). It runs as uid 0 on purpose:
+/// Kubernetes grants added capabilities through the bounding/permitted sets, and a non-root
+/// process loses them at `execve` because Kubernetes sets no ambient capabilities. Being
+/// explicit (`runAsUser: 0`, `runAsNonRoot: false`) also overrides a pod-level
+/// `runAsNonRoot`/`runAsUser` that would otherwise leave the agent without `NET_ADMIN`.
+/// With every other capability dropped, root in the container can do little beyond
+/// configuring the pod's own network namespace.
+pub fn container(image: &str) -> Value {
+    let probe = |period: u32| {
+        json!({
+            "exec": { "command": [BINARY, "health", "--listen", listen_addr()] },
+            "periodSeconds": period,
+            "timeoutSeconds": 2,
+            "failureThreshold": 3,
+        })
+    };
+    json!({
+        "name": CONTAINER_NAME,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": [BINARY],
+        "args": ["--listen", listen_addr()],
+        "securityContext": {
+            "capabilities": { "add": ["NET_ADMIN"], "drop": ["ALL"] },
+            "allowPrivilegeEscalation": false,
+            "readOnlyRootFilesystem": true,
+            "runAsUser": 0,
+            "runAsNonRoot": false,
+        },
+        // Quantities in the canonical form the API server stores, so a re-read compares equal.
+        "resources": {
+            "requests": { "cpu": "10m", "memory": "16Mi" },
+            "limits": { "cpu": "100m", "memory": "32Mi" },
+        },
+        "readinessProbe": probe(5),
+        "livenessProbe": probe(10),
+        "volumeMounts": [{ "name": VOLUME_NAME, "mountPath": RUN_DIR }],
+    })
+}
+
+/// The emptyDir that gives the agent a writable [`RUN_DIR`] under a read-only root
+/// filesystem; memory-backed and tiny, it holds one small JSON file.
+pub fn volume() -> Value {
+    json!({
+        "name": VOLUME_NAME,
+        "emptyDir": { "medium": "Memory", "sizeLimit": "1Mi" },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_is_locked_down() {
+        let c = container("example.com/agent:1");
+        assert_eq!(c["name"], CONTAINER_NAME);
+        assert_eq!(c["image"], "example.com/agent:1");
+        let sc = &c["securityContext"];
+        assert_eq!(sc["capabilities"]["add"], json!(["NET_ADMIN"]));
+        assert_eq!(sc["capabilities"]["drop"], json!(["ALL"]));
+        assert_eq!(sc["allowPrivilegeEscalation"], false);
+        assert_eq!(sc["readOnlyRootFilesystem"], true);
+        // Listens on loopback only and declares no port.
+        assert_eq!(c["args"], json!(["--listen", "127.0.0.1:2332"]));
+        assert!(c.get("ports").is_none());
+        assert_eq!(c["readinessProbe"]["exec"]["command"][1], "health");
+    }
+
+    #[test]
+    fn the_mount_matches_the_volume() {
+        let c = container("x");
+        assert_eq!(c["volumeMounts"][0]["name"], volume()["name"]);
+        assert_eq!(c["volumeMounts"][0]["mountPath"], RUN_DIR);
+    }
+}
