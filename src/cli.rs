@@ -1,6 +1,9 @@
 //! The command line: one definition that drives parsing, `--help` and the shell completions.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use netem_agent::spec::{Percent, Rate, parse_duration, parse_percent, parse_rate};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -140,8 +143,17 @@ pub struct FanoutArgs {
     pub parallel: u16,
 
     /// Time limit for each pod (port-forward and the agent's answer).
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
-    pub pod_timeout: String,
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_pod_timeout)]
+    pub pod_timeout: Duration,
+}
+
+/// `--pod-timeout`: a plugin duration (500ms, 10s, 1m) that is more than zero.
+fn parse_pod_timeout(s: &str) -> Result<Duration, String> {
+    match crate::connect::parse_simple_duration(s) {
+        Ok(d) if d.is_zero() => Err("must be more than 0".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("{e:#}")),
+    }
 }
 
 /// Arguments of `delay`.
@@ -152,52 +164,52 @@ pub struct DelayArgs {
     pub targets: Vec<Target>,
 
     /// Delay added to every packet the pods send (20ms, 1.5s, 250us).
-    #[arg(value_name = "DURATION")]
-    pub delay: String,
+    #[arg(value_name = "DURATION", value_parser = parse_duration)]
+    pub delay: Duration,
 
     /// Random variation around the delay.
-    #[arg(long, value_name = "DURATION")]
-    pub jitter: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub jitter: Option<Duration>,
 
     /// How much each packet's jitter depends on the previous one (percent).
-    #[arg(long, value_name = "PERCENT")]
-    pub correlation: Option<String>,
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub correlation: Option<Percent>,
 
     /// Shape of the jitter.
     #[arg(long, value_name = "NAME", value_parser = ["normal", "pareto", "paretonormal", "uniform"])]
     pub distribution: Option<String>,
 
     /// Drop this share of packets (e.g. 1%, 0.5).
-    #[arg(long, value_name = "PERCENT")]
-    pub loss: Option<String>,
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub loss: Option<Percent>,
 
     /// Duplicate this share of packets.
-    #[arg(long, value_name = "PERCENT")]
-    pub duplicate: Option<String>,
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub duplicate: Option<Percent>,
 
     /// Corrupt one bit in this share of packets.
-    #[arg(long, value_name = "PERCENT")]
-    pub corrupt: Option<String>,
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub corrupt: Option<Percent>,
 
     /// Send this share of packets at once, reordering them (needs a delay).
-    #[arg(long, value_name = "PERCENT")]
-    pub reorder: Option<String>,
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub reorder: Option<Percent>,
 
     /// With --reorder: reorder every GAP-th packet.
     #[arg(long, value_name = "N", requires = "reorder")]
     pub gap: Option<u32>,
 
     /// Limit the bandwidth (tc spelling: 100kbit, 10mbit, 1gbit, 125kbps).
-    #[arg(long, value_name = "RATE")]
-    pub rate: Option<String>,
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub rate: Option<Rate>,
 
     /// Queue limit in packets.
     #[arg(long, value_name = "PACKETS")]
     pub limit: Option<u32>,
 
     /// Let the agent clear the setting by itself after this long (e.g. 10m).
-    #[arg(long = "for", value_name = "DURATION")]
-    pub ttl: Option<String>,
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
+    pub ttl: Option<Duration>,
 
     #[command(flatten)]
     pub fanout: FanoutArgs,
@@ -277,6 +289,28 @@ mod tests {
         let cli = Cli::try_parse_from(["kubectl-netem", "delay", "basic-pd-0", "pod/basic-pd-1", "20ms"]).unwrap();
         let Command::Delay(d) = cli.command else { panic!("not delay") };
         assert_eq!(d.targets.len(), 2);
-        assert_eq!(d.delay, "20ms");
+        assert_eq!(d.delay, Duration::from_millis(20));
+    }
+
+    #[test]
+    fn netem_values_are_checked_while_parsing() {
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["kubectl-netem", "delay", "basic-pd-0", "20ms"];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args)
+        };
+        assert!(parse(&["--loss", "1%", "--rate", "1mbit", "--for", "10m"]).is_ok());
+        for bad in [
+            &["--loss", "101%"][..],
+            &["--jitter", "5"],
+            &["--rate", "fast"],
+            &["--for", "soon"],
+            &["--pod-timeout", "0s"],
+        ] {
+            let err = parse(bad).unwrap_err().to_string();
+            assert!(err.contains(bad[1]), "{bad:?}: {err}");
+        }
+        let err = Cli::try_parse_from(["kubectl-netem", "delay", "basic-pd-0", "20"]).unwrap_err();
+        assert!(err.to_string().contains("missing unit"), "{err}");
     }
 }

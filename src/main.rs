@@ -2,9 +2,14 @@
 //! lists or clears network delay on them through the API server's port-forward.
 
 mod agent_container;
+mod agent_client;
 mod cli;
 mod commands;
 mod connect;
+mod fanout;
+mod pod_error;
+mod pods;
+mod report;
 mod patch;
 mod target;
 

@@ -4,7 +4,11 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+mod clear;
 mod completions;
+mod delay;
+mod pod_call;
+mod status;
 
 /// Image of the agent container that `inject` adds when `--image` is not given.
 pub const DEFAULT_IMAGE: &str = concat!("ghcr.io/kubectl-netem/netem-agent:", env!("CARGO_PKG_VERSION"));
@@ -13,6 +17,9 @@ pub const DEFAULT_IMAGE: &str = concat!("ghcr.io/kubectl-netem/netem-agent:", en
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Completions(args) => completions::run(&args),
+        Command::Delay(args) => delay::run(&cli.conn, &args).await,
+        Command::Clear(args) => clear::run(&cli.conn, &args).await,
+        Command::Status(args) => status::run(&cli.conn, &args).await,
         other => anyhow::bail!("{other:?} is not implemented yet"),
     }
 }

@@ -1,0 +1,415 @@
+//! Talking to one pod's agent: the API server's port-forward to 127.0.0.1:2332 inside the
+//! pod, then one HTTP/1.1 exchange straight over the forwarded stream. Nothing listens on
+//! the user's machine.
+//!
+//! Building the request and reading the answer are pure functions ([`AgentCall::request`],
+//! [`decode_state`]); [`exchange`] is the I/O.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper::{Method, Request, StatusCode, header};
+use hyper_util::rt::TokioIo;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::Api;
+use netem_agent::api::{ApiError, DEFAULT_PORT, NetemState, PATH_NETEM};
+use netem_agent::spec::NetemSpec;
+
+use crate::pod_error::{Cause, PodError};
+use crate::pods::PodInfo;
+
+/// One call of the agent's API.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentCall {
+    /// `GET /v1/netem`: what is in force.
+    Get,
+    /// `PUT /v1/netem`: replace the settings with these.
+    Set(NetemSpec),
+    /// `DELETE /v1/netem[?force=true]`: remove netem (and with force any root qdisc).
+    Clear {
+        /// Also remove a root qdisc the agent did not make.
+        force: bool,
+    },
+}
+
+impl AgentCall {
+    /// The HTTP request for this call, ready to write to the forwarded stream.
+    pub fn request(&self) -> Request<Full<Bytes>> {
+        let (method, uri, body) = match self {
+            AgentCall::Get => (Method::GET, PATH_NETEM.to_string(), None),
+            AgentCall::Set(spec) => (
+                Method::PUT,
+                PATH_NETEM.to_string(),
+                Some(serde_json::to_vec(spec).expect("a NetemSpec always serializes")),
+            ),
+            AgentCall::Clear { force: false } => (Method::DELETE, PATH_NETEM.to_string(), None),
+            AgentCall::Clear { force: true } => {
+                (Method::DELETE, format!("{PATH_NETEM}?force=true"), None)
+            }
+        };
+        let builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            // HTTP/1.1 wants a Host; the agent listens on loopback inside the pod.
+            .header(header::HOST, format!("127.0.0.1:{DEFAULT_PORT}"))
+            .header(header::ACCEPT, "application/json")
+            // One exchange per forward: let the agent close its side when done.
+            .header(header::CONNECTION, "close");
+        match body {
+            Some(body) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Full::new(Bytes::from(body))),
+            None => builder.body(Full::new(Bytes::new())),
+        }
+        .expect("static request parts are valid")
+    }
+}
+
+/// Reads the agent's answer: a [`NetemState`] on 200, else a [`PodError`] naming why.
+pub fn decode_state(
+    pod: &PodInfo,
+    status: StatusCode,
+    body: &[u8],
+) -> Result<NetemState, PodError> {
+    if status == StatusCode::OK {
+        return serde_json::from_slice(body).map_err(|e| {
+            PodError::new(
+                Cause::AgentError,
+                format!("the agent's answer is not a netem state: {e}"),
+            )
+            .hint("the agent image may not match this plugin's version; compare `kubectl netem --version` with the image")
+        });
+    }
+    // Every agent error has an ApiError body; anything else (a proxy's page) is shown raw.
+    let message = match serde_json::from_slice::<ApiError>(body) {
+        Ok(e) => e.error,
+        Err(_) => {
+            let text = String::from_utf8_lossy(body);
+            let text = text.trim();
+            if text.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                format!("HTTP {status}: {}", truncate(text, 200))
+            }
+        }
+    };
+    let err = match status.as_u16() {
+        503 => PodError::new(Cause::NoNetem, message).hint(format!(
+            "node {} lacks the sch_netem kernel module: `modprobe sch_netem` there, or use nodes whose kernel has it",
+            pod.node.as_deref().unwrap_or("(unknown)")
+        )),
+        409 => PodError::new(Cause::ForeignQdisc, message)
+            .hint("another root qdisc is set on the pod's interface; `kubectl netem clear --force` replaces it"),
+        400 => PodError::new(Cause::Rejected, message)
+            .hint("the agent refused the settings; its version may differ from this plugin's"),
+        _ => PodError::new(Cause::AgentError, message).hint(pod.logs_hint()),
+    };
+    Err(err)
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Classifies a failure to open the port-forward (the API server's answer to the upgrade).
+pub fn classify_forward_error(pod: &PodInfo, err: &kube::Error) -> PodError {
+    match err {
+        kube::Error::Api(status) if status.code == 403 => {
+            PodError::new(Cause::Forbidden, status.message.clone()).hint(format!(
+                "your RBAC role needs `create` on `pods/portforward` in namespace {} (check: kubectl auth can-i create pods/portforward -n {})",
+                pod.namespace, pod.namespace
+            ))
+        }
+        kube::Error::Api(status) if status.code == 404 => {
+            PodError::new(Cause::NotRunning, status.message.clone())
+                .hint("the pod is gone; list the pods again")
+        }
+        kube::Error::Api(status)
+            if status.message.contains("not running") || status.message.contains("pending") =>
+        {
+            PodError::new(Cause::NotRunning, status.message.clone())
+                .hint("wait until the pod runs (kubectl get pod)")
+        }
+        kube::Error::Api(status) => PodError::new(
+            Cause::ApiError,
+            format!("{} ({})", status.message, status.code),
+        ),
+        kube::Error::UpgradeConnection(e) => PodError::new(
+            Cause::ApiError,
+            format!("the API server did not open the port-forward: {e}"),
+        )
+        .hint("a proxy between you and the API server may block WebSocket upgrades"),
+        other => PodError::new(Cause::ApiError, format!("port-forward: {other}")),
+    }
+}
+
+/// A message on the port-forward's error channel: the kubelet/runtime could not reach
+/// the port in the pod (nothing listens, the container is not running).
+pub fn classify_channel_error(pod: &PodInfo, message: &str) -> PodError {
+    let mut hint = format!(
+        "is the {} container running and ready? see `{}`",
+        crate::pods::AGENT_CONTAINER,
+        pod.logs_hint()
+    );
+    if let Some(trouble) = &pod.agent_trouble {
+        hint = format!(
+            "the agent container is {trouble}; see `{}`",
+            pod.logs_hint()
+        );
+    }
+    PodError::new(Cause::AgentNotAnswering, message.trim().to_string()).hint(hint)
+}
+
+/// How long to wait for the error channel's explanation once the HTTP exchange broke:
+/// the runtime's "connection refused" usually arrives just after the stream closes.
+const ERROR_GRACE: Duration = Duration::from_millis(500);
+
+/// Opens a port-forward to the pod's agent and runs `call` over it, returning the HTTP
+/// status and body. One kube client (and its connection pool) serves every pod.
+pub async fn exchange(
+    client: &kube::Client,
+    pod: &PodInfo,
+    call: &AgentCall,
+) -> Result<(StatusCode, Bytes), PodError> {
+    let api: Api<Pod> = Api::namespaced(client.clone(), &pod.namespace);
+    let mut forward = api
+        .portforward(&pod.name, &[DEFAULT_PORT])
+        .await
+        .map_err(|e| classify_forward_error(pod, &e))?;
+    let stream = forward
+        .take_stream(DEFAULT_PORT)
+        .expect("the port asked for has a stream");
+    let error_channel = forward
+        .take_error(DEFAULT_PORT)
+        .expect("the port asked for has an error channel");
+    tokio::pin!(error_channel);
+
+    let http = http_exchange(stream, call.request());
+    tokio::pin!(http);
+    let mut channel_done = false;
+    let result = tokio::select! {
+        r = &mut http => r,
+        msg = &mut error_channel => {
+            channel_done = true;
+            match msg {
+                Some(msg) => return Err(classify_channel_error(pod, &msg)),
+                // The channel closed without a message: let the exchange finish.
+                None => http.await,
+            }
+        }
+    };
+    let outcome = match result {
+        Ok(answer) => Ok(answer),
+        Err(e) if !channel_done => {
+            match tokio::time::timeout(ERROR_GRACE, &mut error_channel).await {
+                Ok(Some(msg)) => Err(classify_channel_error(pod, &msg)),
+                _ => Err(broken_exchange(pod, &e)),
+            }
+        }
+        Err(e) => Err(broken_exchange(pod, &e)),
+    };
+    // The exchange is over: let the forwarder close the WebSocket in the background
+    // rather than waiting for the server's close frame.
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(Duration::from_secs(5), forward.join()).await;
+    });
+    outcome
+}
+
+fn broken_exchange(pod: &PodInfo, e: &hyper::Error) -> PodError {
+    classify_channel_error(
+        pod,
+        &format!("no HTTP answer through the port-forward: {e}"),
+    )
+}
+
+/// One HTTP/1.1 request over an already open byte stream.
+async fn http_exchange<S>(
+    stream: S,
+    request: Request<Full<Bytes>>,
+) -> Result<(StatusCode, Bytes), hyper::Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let driver = tokio::spawn(connection);
+    let response = sender.send_request(request).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    drop(sender);
+    driver.abort();
+    Ok((status, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netem_agent::spec::parse_percent;
+
+    fn pod() -> PodInfo {
+        PodInfo {
+            namespace: "default".into(),
+            name: "basic-pd-0".into(),
+            component: Some("pd".into()),
+            node: Some("node-1".into()),
+            ip: None,
+            agent_image: Some("agent".into()),
+            not_running: None,
+            agent_trouble: None,
+        }
+    }
+
+    #[test]
+    fn set_request_carries_the_full_spec() {
+        let spec = NetemSpec {
+            delay: Some(Duration::from_millis(20)),
+            loss: Some(parse_percent("1").unwrap()),
+            ttl: Some(Duration::from_secs(600)),
+            ..NetemSpec::default()
+        };
+        let req = AgentCall::Set(spec).request();
+        assert_eq!(req.method(), Method::PUT);
+        assert_eq!(req.uri(), "/v1/netem");
+        assert_eq!(req.headers()[header::HOST], "127.0.0.1:2332");
+        assert_eq!(req.headers()[header::CONTENT_TYPE], "application/json");
+        let body = futures::executor::block_on(req.into_body().collect())
+            .unwrap()
+            .to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"delay": "20ms", "loss": "1%", "ttl": "10m"})
+        );
+    }
+
+    #[test]
+    fn clear_and_get_requests() {
+        let plain = AgentCall::Clear { force: false }.request();
+        assert_eq!(plain.method(), Method::DELETE);
+        assert_eq!(plain.uri(), "/v1/netem");
+        assert_eq!(
+            AgentCall::Clear { force: true }.request().uri(),
+            "/v1/netem?force=true"
+        );
+        let get = AgentCall::Get.request();
+        assert_eq!(get.method(), Method::GET);
+        assert!(get.headers().get(header::CONTENT_TYPE).is_none());
+    }
+
+    #[test]
+    fn decodes_state() {
+        let body = br#"{"interface":"eth0","root_qdisc":"netem","netem":{"delay":"20ms"},
+            "managed":true,"expires_at":null,"ttl_remaining":null}"#;
+        let state = decode_state(&pod(), StatusCode::OK, body).unwrap();
+        assert_eq!(state.interface, "eth0");
+        assert_eq!(state.netem.unwrap().delay, Some(Duration::from_millis(20)));
+    }
+
+    #[test]
+    fn agent_errors_become_causes_with_hints() {
+        let body = br#"{"error":"the kernel has no netem qdisc (module sch_netem)","field":null,"reason":null}"#;
+        let e = decode_state(&pod(), StatusCode::SERVICE_UNAVAILABLE, body).unwrap_err();
+        assert_eq!(e.cause, Cause::NoNetem);
+        assert!(e.message.contains("sch_netem"));
+        assert!(e.hint.unwrap().contains("node-1"));
+
+        let e = decode_state(
+            &pod(),
+            StatusCode::CONFLICT,
+            br#"{"error":"root qdisc tbf"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.cause, Cause::ForeignQdisc);
+        assert!(e.hint.unwrap().contains("--force"));
+
+        let e = decode_state(
+            &pod(),
+            StatusCode::BAD_REQUEST,
+            br#"{"error":"invalid loss"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.cause, Cause::Rejected);
+
+        let e = decode_state(&pod(), StatusCode::BAD_GATEWAY, b"<html>proxy</html>").unwrap_err();
+        assert_eq!(e.cause, Cause::AgentError);
+        assert_eq!(e.message, "HTTP 502 Bad Gateway: <html>proxy</html>");
+
+        let e = decode_state(&pod(), StatusCode::OK, b"not json").unwrap_err();
+        assert_eq!(e.cause, Cause::AgentError);
+    }
+
+    #[test]
+    fn forward_errors_are_classified() {
+        let status = |code: u16, message: &str| {
+            kube::Error::Api(Box::new(
+                serde_json::from_value(serde_json::json!({"code": code, "message": message}))
+                    .unwrap(),
+            ))
+        };
+        let e = classify_forward_error(&pod(), &status(403, "pods \"basic-pd-0\" is forbidden"));
+        assert_eq!(e.cause, Cause::Forbidden);
+        assert!(e.hint.unwrap().contains("pods/portforward"));
+        let e = classify_forward_error(&pod(), &status(400, "pod basic-pd-0 is not running"));
+        assert_eq!(e.cause, Cause::NotRunning);
+        let e = classify_forward_error(&pod(), &status(500, "boom"));
+        assert_eq!(e.cause, Cause::ApiError);
+        assert_eq!(e.message, "boom (500)");
+    }
+
+    #[test]
+    fn channel_errors_mention_the_agent_container() {
+        let mut p = pod();
+        let e = classify_channel_error(
+            &p,
+            "dial tcp4 127.0.0.1:2332: connect: connection refused\n",
+        );
+        assert_eq!(e.cause, Cause::AgentNotAnswering);
+        assert!(e.message.ends_with("connection refused"));
+        assert!(e.hint.unwrap().contains("-c netem-agent"));
+        p.agent_trouble = Some("waiting: CrashLoopBackOff".into());
+        let e = classify_channel_error(&p, "refused");
+        assert!(e.hint.unwrap().contains("CrashLoopBackOff"));
+    }
+
+    #[tokio::test]
+    async fn http_exchange_over_a_byte_stream() {
+        // A duplex pipe stands in for the forwarded stream; the far end answers like the agent.
+        let (near, mut far) = tokio::io::duplex(4096);
+        let server = tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut buf = vec![0u8; 4096];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = far.read(&mut buf).await.unwrap();
+                got.extend_from_slice(&buf[..n]);
+            }
+            let body = br#"{"error":"no netem (sch_netem)"}"#;
+            let head = format!(
+                "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            far.write_all(head.as_bytes()).await.unwrap();
+            far.write_all(body).await.unwrap();
+            String::from_utf8(got).unwrap()
+        });
+        let (status, body) = http_exchange(near, AgentCall::Get.request()).await.unwrap();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(&body[..], br#"{"error":"no netem (sch_netem)"}"#);
+        let request = server.await.unwrap();
+        assert!(
+            request.starts_with("GET /v1/netem HTTP/1.1\r\n"),
+            "{request}"
+        );
+        assert!(
+            request
+                .to_ascii_lowercase()
+                .contains("host: 127.0.0.1:2332"),
+            "{request}"
+        );
+    }
+}

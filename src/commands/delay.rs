@@ -1,0 +1,184 @@
+//! `kubectl netem delay TARGET... DURATION [flags]`: set netem on every selected pod.
+
+use std::process::ExitCode;
+
+use netem_agent::spec::{Distribution, FieldError, NetemSpec};
+
+use crate::agent_client::AgentCall;
+use crate::cli::{ConnectionArgs, DelayArgs};
+use crate::commands::pod_call;
+use crate::connect::connect;
+use crate::pods::{self, MissingAgent};
+use crate::report::describe_spec;
+
+/// Validates the settings, resolves the pods (both before any change), then sets the
+/// settings on every pod's agent.
+pub async fn run(conn: &ConnectionArgs, args: &DelayArgs) -> anyhow::Result<ExitCode> {
+    let spec = spec_from_args(args).map_err(|e| anyhow::anyhow!("{}", flag_error(&e)))?;
+    let kube = connect(conn).await?;
+    let selection = pods::resolve(
+        &kube.client,
+        &kube.namespace,
+        &args.targets,
+        &pod_call::filter(&args.fanout),
+        MissingAgent::Refuse,
+    )
+    .await?;
+    let what = if spec.is_noop() {
+        "clear (no impairment)".to_string()
+    } else {
+        describe_spec(&spec)
+    };
+    let outcomes = pod_call::call_all(
+        &kube.client,
+        selection.pods,
+        pod_call::options(&args.fanout),
+        "delay",
+        &AgentCall::Set(spec.clone()),
+    )
+    .await;
+    Ok(pod_call::report(
+        &selection.notes,
+        &outcomes,
+        &what,
+        |state| {
+            let mut line = crate::report::describe_state(state);
+            if let Some(left) = &state.ttl_remaining {
+                line += &format!(" (clears in {left})");
+            }
+            line
+        },
+    ))
+}
+
+/// The netem settings the flags ask for, checked as the agent checks them.
+pub fn spec_from_args(args: &DelayArgs) -> Result<NetemSpec, FieldError> {
+    let distribution = args
+        .distribution
+        .as_deref()
+        .map(|d| match d {
+            "normal" => Ok(Distribution::Normal),
+            "pareto" => Ok(Distribution::Pareto),
+            "paretonormal" => Ok(Distribution::Paretonormal),
+            "uniform" => Ok(Distribution::Uniform),
+            other => Err(FieldError::new(
+                "distribution",
+                format!("unknown distribution {other:?}"),
+            )),
+        })
+        .transpose()?;
+    let spec = NetemSpec {
+        delay: Some(args.delay),
+        jitter: args.jitter,
+        delay_correlation: args.correlation,
+        distribution,
+        loss: args.loss,
+        duplicate: args.duplicate,
+        corrupt: args.corrupt,
+        reorder: args.reorder,
+        gap: args.gap,
+        rate: args.rate,
+        limit: args.limit,
+        ttl: args.ttl,
+        ..NetemSpec::default()
+    };
+    spec.validate()?;
+    Ok(spec)
+}
+
+/// Names the command-line flag for a field of the agent's JSON.
+fn flag_error(e: &FieldError) -> String {
+    let flag = match e.field.as_str() {
+        "delay" => "DURATION".to_string(),
+        "delay_correlation" => "--correlation".to_string(),
+        "ttl" => "--for".to_string(),
+        other => format!("--{}", other.replace('_', "-")),
+    };
+    let reason = e
+        .reason
+        .replace("non-zero delay", "non-zero delay (DURATION)")
+        .replace("non-zero jitter", "non-zero --jitter")
+        .replace("non-zero reorder", "non-zero --reorder");
+    format!("invalid {flag}: {reason}; nothing was changed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser as _;
+    use std::time::Duration;
+
+    fn args(extra: &[&str]) -> DelayArgs {
+        let mut v = vec!["kubectl-netem", "delay", "basic-pd-0", "20ms"];
+        v.extend_from_slice(extra);
+        match Cli::try_parse_from(v).unwrap().command {
+            Command::Delay(d) => d,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn flags_become_the_spec() {
+        let spec = spec_from_args(&args(&[
+            "--jitter",
+            "5ms",
+            "--correlation",
+            "25",
+            "--distribution",
+            "normal",
+            "--loss",
+            "1%",
+            "--reorder",
+            "10%",
+            "--gap",
+            "5",
+            "--rate",
+            "1mbit",
+            "--limit",
+            "2000",
+            "--for",
+            "10m",
+        ]))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&spec).unwrap(),
+            serde_json::json!({"delay": "20ms", "jitter": "5ms", "delay_correlation": "25%",
+                "distribution": "normal", "loss": "1%", "reorder": "10%", "gap": 5,
+                "rate": "1mbit", "limit": 2000, "ttl": "10m"})
+        );
+        assert_eq!(spec.ttl, Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn inconsistent_flags_are_named() {
+        let e = spec_from_args(&args(&["--distribution", "pareto"])).unwrap_err();
+        assert_eq!(
+            flag_error(&e),
+            "invalid --distribution: needs a non-zero --jitter; nothing was changed"
+        );
+        let zero = {
+            let mut a = args(&["--jitter", "5ms"]);
+            a.delay = Duration::ZERO;
+            a
+        };
+        let e = spec_from_args(&zero).unwrap_err();
+        assert_eq!(
+            flag_error(&e),
+            "invalid --jitter: needs a non-zero delay (DURATION); nothing was changed"
+        );
+        let e = spec_from_args(&args(&["--for", "0"])).unwrap_err();
+        assert!(
+            flag_error(&e).starts_with("invalid --for:"),
+            "{}",
+            flag_error(&e)
+        );
+    }
+
+    #[test]
+    fn zero_delay_alone_means_clear() {
+        let mut a = args(&[]);
+        a.delay = Duration::ZERO;
+        assert!(spec_from_args(&a).unwrap().is_noop());
+    }
+}

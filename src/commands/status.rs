@@ -1,0 +1,70 @@
+//! `kubectl netem status [TARGET...] [-A] [-o table|wide|json|yaml]`: what is in force.
+
+use std::process::ExitCode;
+
+use crate::agent_client::AgentCall;
+use crate::cli::{ConnectionArgs, Output, StatusArgs};
+use crate::commands::pod_call;
+use crate::connect::connect;
+use crate::fanout;
+use crate::pods::{self, MissingAgent};
+use crate::report;
+
+/// Lists the pods (every pod with the agent by default), asks each agent what is in
+/// force, and prints one row per pod; pods that could not be read say why.
+pub async fn run(conn: &ConnectionArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    if args.all_namespaces && !args.targets.is_empty() {
+        anyhow::bail!("name targets within one namespace (-n), or use -A without targets");
+    }
+    let kube = connect(conn).await?;
+    let filter = pod_call::filter(&args.fanout);
+    let selection = if args.targets.is_empty() {
+        let ns = (!args.all_namespaces).then_some(kube.namespace.as_str());
+        pods::with_agent(&kube.client, ns, &filter).await?
+    } else {
+        // A named pod without the agent is shown as such rather than refused.
+        pods::resolve(
+            &kube.client,
+            &kube.namespace,
+            &args.targets,
+            &filter,
+            MissingAgent::Report,
+        )
+        .await?
+    };
+    for note in &selection.notes {
+        eprintln!("note: {note}");
+    }
+    let scripted = matches!(args.output, Output::Json | Output::Yaml);
+    if selection.pods.is_empty() && !scripted {
+        let place = if args.all_namespaces {
+            "any namespace".to_string()
+        } else {
+            format!("namespace {}", kube.namespace)
+        };
+        eprintln!("No pods with the netem agent found in {place}.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let outcomes = pod_call::call_all(
+        &kube.client,
+        selection.pods,
+        pod_call::options(&args.fanout),
+        "status",
+        &AgentCall::Get,
+    )
+    .await;
+    let list = report::status_list(&outcomes);
+    print!(
+        "{}",
+        report::render(&list, args.output, args.all_namespaces)?
+    );
+    for line in fanout::failure_lines(&outcomes, args.all_namespaces) {
+        eprintln!("{line}");
+    }
+    eprintln!("{}", fanout::summary("status", &outcomes));
+    Ok(if fanout::any_failed(&outcomes) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

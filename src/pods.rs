@@ -1,0 +1,475 @@
+//! From command-line targets to the pods to talk to.
+//!
+//! A pod name is looked up as is; `tidb-cluster/NAME` means the pods TiDB Operator labels
+//! `app.kubernetes.io/instance=NAME, app.kubernetes.io/managed-by=tidb-operator`;
+//! `statefulset/NAME` means the pods its selector matches. `--component` and `-l` narrow
+//! those groups (and the "every pod with the agent" default of `status` and `clear --all`).
+//! A pod "has the agent" when its spec holds a container named `netem-agent`.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context as _;
+use futures::StreamExt as _;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{Container, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kube::api::{Api, ListParams};
+
+use crate::target::Target;
+
+/// Name of the agent's container in a pod.
+pub const AGENT_CONTAINER: &str = "netem-agent";
+
+const LABEL_INSTANCE: &str = "app.kubernetes.io/instance";
+const LABEL_COMPONENT: &str = "app.kubernetes.io/component";
+const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
+/// What the commands need to know about a pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodInfo {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// TiDB Operator's component label (pd, tikv, tidb, ...), if any.
+    pub component: Option<String>,
+    /// The node it runs on.
+    pub node: Option<String>,
+    /// The pod IP.
+    pub ip: Option<String>,
+    /// The agent container's image; `None` when the pod has no agent.
+    pub agent_image: Option<String>,
+    /// Why the pod cannot be reached now (not Running, being deleted), if so.
+    pub not_running: Option<String>,
+    /// The agent container's state when it is not running (e.g. "waiting: CrashLoopBackOff").
+    pub agent_trouble: Option<String>,
+}
+
+impl PodInfo {
+    /// True when the pod spec holds the agent container.
+    pub fn has_agent(&self) -> bool {
+        self.agent_image.is_some()
+    }
+
+    /// The agent container's name, for hints (`kubectl logs POD -c netem-agent`).
+    pub fn logs_hint(&self) -> String {
+        format!(
+            "kubectl logs -n {} {} -c {AGENT_CONTAINER}",
+            self.namespace, self.name
+        )
+    }
+}
+
+/// Extracts what the commands need from a pod object.
+pub fn pod_info(pod: &Pod) -> PodInfo {
+    let meta = &pod.metadata;
+    let labels = meta.labels.as_ref();
+    let spec = pod.spec.as_ref();
+    let status = pod.status.as_ref();
+    // The agent may be a plain container or a native sidecar (an init container that
+    // keeps running); either way it is named netem-agent.
+    let agent = spec.and_then(|s| {
+        s.containers
+            .iter()
+            .chain(s.init_containers.iter().flatten())
+            .find(|c: &&Container| c.name == AGENT_CONTAINER)
+    });
+    let phase = status.and_then(|s| s.phase.clone()).unwrap_or_default();
+    let not_running = if meta.deletion_timestamp.is_some() {
+        Some("the pod is being deleted".to_string())
+    } else if phase != "Running" {
+        let phase = if phase.is_empty() { "Unknown" } else { &phase };
+        Some(format!("the pod is {phase}, not Running"))
+    } else {
+        None
+    };
+    let agent_trouble = status.and_then(|s| {
+        s.container_statuses
+            .iter()
+            .flatten()
+            .chain(s.init_container_statuses.iter().flatten())
+            .find(|c| c.name == AGENT_CONTAINER)
+            .and_then(|c| c.state.as_ref())
+            .and_then(|state| {
+                if let Some(w) = &state.waiting {
+                    Some(format!(
+                        "waiting: {}",
+                        w.reason.as_deref().unwrap_or("unknown reason")
+                    ))
+                } else {
+                    state.terminated.as_ref().map(|t| {
+                        format!(
+                            "terminated: {}",
+                            t.reason.as_deref().unwrap_or("unknown reason")
+                        )
+                    })
+                }
+            })
+    });
+    PodInfo {
+        namespace: meta.namespace.clone().unwrap_or_default(),
+        name: meta.name.clone().unwrap_or_default(),
+        component: labels.and_then(|l| l.get(LABEL_COMPONENT)).cloned(),
+        node: spec.and_then(|s| s.node_name.clone()),
+        ip: status.and_then(|s| s.pod_ip.clone()),
+        agent_image: agent.map(|c| c.image.clone().unwrap_or_default()),
+        not_running,
+        agent_trouble,
+    }
+}
+
+/// `--component` and `-l`: how groups of pods are narrowed.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// TidbCluster components (pd, tikv, ...).
+    pub components: Vec<String>,
+    /// A label selector in kubectl's syntax.
+    pub selector: Option<String>,
+}
+
+/// The label selector for a group of pods: `base` terms, then the filter's.
+pub fn label_selector(base: &[String], filter: &Filter) -> String {
+    let mut terms: Vec<String> = base.to_vec();
+    match filter.components.as_slice() {
+        [] => {}
+        [one] => terms.push(format!("{LABEL_COMPONENT}={one}")),
+        many => terms.push(format!("{LABEL_COMPONENT} in ({})", many.join(","))),
+    }
+    if let Some(sel) = filter.selector.as_deref().filter(|s| !s.trim().is_empty()) {
+        terms.push(sel.trim().to_string());
+    }
+    terms.join(",")
+}
+
+/// The terms that select a TidbCluster's pods, as TiDB Operator labels them.
+pub fn tidb_cluster_terms(name: &str) -> Vec<String> {
+    vec![
+        format!("{LABEL_INSTANCE}={name}"),
+        format!("{LABEL_MANAGED_BY}=tidb-operator"),
+    ]
+}
+
+/// A StatefulSet's `spec.selector` as label selector terms.
+pub fn selector_terms(sel: &LabelSelector) -> anyhow::Result<Vec<String>> {
+    let mut terms: Vec<String> = sel
+        .match_labels
+        .iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    for expr in sel.match_expressions.iter().flatten() {
+        let values = expr.values.clone().unwrap_or_default().join(",");
+        terms.push(match expr.operator.as_str() {
+            "In" => format!("{} in ({values})", expr.key),
+            "NotIn" => format!("{} notin ({values})", expr.key),
+            "Exists" => expr.key.clone(),
+            "DoesNotExist" => format!("!{}", expr.key),
+            other => anyhow::bail!("unknown selector operator {other:?}"),
+        });
+    }
+    anyhow::ensure!(!terms.is_empty(), "the StatefulSet's selector is empty");
+    Ok(terms)
+}
+
+/// Which pods the targets mean, and what a command should tell about them.
+#[derive(Debug, Default)]
+pub struct Selection {
+    /// The pods, sorted by namespace and name, without duplicates.
+    pub pods: Vec<PodInfo>,
+    /// Things left out on purpose, for a note on stderr (pods of a group without the agent).
+    pub notes: Vec<String>,
+}
+
+/// What to do with a pod named explicitly that has no agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingAgent {
+    /// Refuse before any change (delay, clear).
+    Refuse,
+    /// Keep it: the fan-out reports it per pod (status).
+    Report,
+}
+
+/// Resolves `targets` in namespace `ns`. Every error (unknown pod, empty group, pod
+/// without the agent under [`MissingAgent::Refuse`]) is gathered and returned at once,
+/// before any pod is contacted.
+pub async fn resolve(
+    client: &kube::Client,
+    ns: &str,
+    targets: &[Target],
+    filter: &Filter,
+    missing: MissingAgent,
+) -> anyhow::Result<Selection> {
+    let lookups = targets
+        .iter()
+        .map(|t| resolve_one(client, ns, t, filter, missing));
+    // Named pods are fetched concurrently: a cluster-wide command stays quick.
+    let results: Vec<_> = futures::stream::iter(lookups).buffered(16).collect().await;
+    let mut errors = Vec::new();
+    let mut selection = Selection::default();
+    for r in results {
+        match r {
+            Ok(s) => {
+                selection.pods.extend(s.pods);
+                selection.notes.extend(s.notes);
+            }
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    if !errors.is_empty() {
+        anyhow::bail!("{}", errors.join("\n"));
+    }
+    Ok(dedup(selection))
+}
+
+/// Every pod with the agent in `ns` (or in all namespaces when `ns` is None), narrowed by
+/// the filter.
+pub async fn with_agent(
+    client: &kube::Client,
+    ns: Option<&str>,
+    filter: &Filter,
+) -> anyhow::Result<Selection> {
+    let api: Api<Pod> = match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let selector = label_selector(&[], filter);
+    let pods = list(&api, &selector).await?;
+    let pods = pods.into_iter().filter(PodInfo::has_agent).collect();
+    Ok(dedup(Selection {
+        pods,
+        notes: Vec::new(),
+    }))
+}
+
+async fn resolve_one(
+    client: &kube::Client,
+    ns: &str,
+    target: &Target,
+    filter: &Filter,
+    missing: MissingAgent,
+) -> anyhow::Result<Selection> {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let (what, terms) = match target {
+        Target::Pod(name) => {
+            let pod = api
+                .get_opt(name)
+                .await
+                .with_context(|| format!("getting pod {name} in namespace {ns}"))?
+                .with_context(|| format!("pod {name} not found in namespace {ns}"))?;
+            let info = pod_info(&pod);
+            if !info.has_agent() && missing == MissingAgent::Refuse {
+                anyhow::bail!(
+                    "pod {name} has no {AGENT_CONTAINER} container: {}",
+                    inject_hint(&pod)
+                );
+            }
+            return Ok(Selection {
+                pods: vec![info],
+                notes: Vec::new(),
+            });
+        }
+        Target::TidbCluster(name) => (format!("tidb-cluster/{name}"), tidb_cluster_terms(name)),
+        Target::StatefulSet(name) => {
+            let sts = Api::<StatefulSet>::namespaced(client.clone(), ns)
+                .get_opt(name)
+                .await
+                .with_context(|| format!("getting statefulset {name} in namespace {ns}"))?
+                .with_context(|| format!("statefulset {name} not found in namespace {ns}"))?;
+            let sel = sts.spec.selector;
+            let terms = selector_terms(&sel).with_context(|| format!("statefulset {name}"))?;
+            (format!("statefulset/{name}"), terms)
+        }
+    };
+    let selector = label_selector(&terms, filter);
+    let pods = list(&api, &selector).await?;
+    group_selection(&what, ns, &selector, pods)
+}
+
+/// Keeps a group's pods that carry the agent; a group without any is an error.
+fn group_selection(
+    what: &str,
+    ns: &str,
+    selector: &str,
+    pods: Vec<PodInfo>,
+) -> anyhow::Result<Selection> {
+    if pods.is_empty() {
+        anyhow::bail!("{what}: no pods in namespace {ns} match {selector}");
+    }
+    let (with, without): (Vec<_>, Vec<_>) = pods.into_iter().partition(PodInfo::has_agent);
+    if with.is_empty() {
+        anyhow::bail!(
+            "{what}: none of its {} pods has a {AGENT_CONTAINER} container: run `kubectl netem inject {what}` first",
+            without.len()
+        );
+    }
+    let notes = if without.is_empty() {
+        Vec::new()
+    } else {
+        let names: Vec<_> = without.iter().map(|p| p.name.as_str()).collect();
+        vec![format!(
+            "{what}: left out {} pod(s) without the agent: {}",
+            names.len(),
+            names.join(", ")
+        )]
+    };
+    Ok(Selection { pods: with, notes })
+}
+
+/// How to get the agent into this pod: its TidbCluster if labels say, else generic.
+fn inject_hint(pod: &Pod) -> String {
+    let labels: BTreeMap<String, String> = pod.metadata.labels.clone().unwrap_or_default();
+    match (labels.get(LABEL_INSTANCE), labels.get(LABEL_MANAGED_BY)) {
+        (Some(tc), Some(by)) if by == "tidb-operator" => {
+            format!("run `kubectl netem inject tidb-cluster/{tc}` first")
+        }
+        _ => "inject the agent first (`kubectl netem inject`)".to_string(),
+    }
+}
+
+async fn list(api: &Api<Pod>, selector: &str) -> anyhow::Result<Vec<PodInfo>> {
+    let mut params = ListParams::default();
+    if !selector.is_empty() {
+        params = params.labels(selector);
+    }
+    let list = api
+        .list(&params)
+        .await
+        .with_context(|| format!("listing pods (selector {selector:?})"))?;
+    Ok(list.items.iter().map(pod_info).collect())
+}
+
+fn dedup(mut s: Selection) -> Selection {
+    s.pods
+        .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    s.pods
+        .dedup_by(|a, b| a.namespace == b.namespace && a.name == b.name);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(json: serde_json::Value) -> Pod {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn basic_pd(agent: bool, phase: &str) -> Pod {
+        let mut containers = vec![serde_json::json!({"name": "pd", "image": "pingcap/pd"})];
+        if agent {
+            containers.push(serde_json::json!({"name": "netem-agent", "image": "agent:1"}));
+        }
+        pod(serde_json::json!({
+            "metadata": {"name": "basic-pd-0", "namespace": "default", "labels": {
+                "app.kubernetes.io/instance": "basic",
+                "app.kubernetes.io/component": "pd",
+                "app.kubernetes.io/managed-by": "tidb-operator"}},
+            "spec": {"nodeName": "node-1", "containers": containers},
+            "status": {"phase": phase, "podIP": "10.0.0.2"}
+        }))
+    }
+
+    #[test]
+    fn pod_info_reads_agent_and_placement() {
+        let info = pod_info(&basic_pd(true, "Running"));
+        assert_eq!(info.name, "basic-pd-0");
+        assert_eq!(info.component.as_deref(), Some("pd"));
+        assert_eq!(info.node.as_deref(), Some("node-1"));
+        assert_eq!(info.ip.as_deref(), Some("10.0.0.2"));
+        assert_eq!(info.agent_image.as_deref(), Some("agent:1"));
+        assert_eq!(info.not_running, None);
+        let without = pod_info(&basic_pd(false, "Pending"));
+        assert!(!without.has_agent());
+        assert_eq!(
+            without.not_running.as_deref(),
+            Some("the pod is Pending, not Running")
+        );
+    }
+
+    #[test]
+    fn native_sidecar_counts_as_agent() {
+        let p = pod(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "n"},
+            "spec": {"containers": [{"name": "app"}],
+                     "initContainers": [{"name": "netem-agent", "image": "a", "restartPolicy": "Always"}]},
+            "status": {"phase": "Running", "initContainerStatuses": [{"name": "netem-agent",
+                "image": "a", "imageID": "", "ready": false, "restartCount": 3,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}
+        }));
+        let info = pod_info(&p);
+        assert!(info.has_agent());
+        assert_eq!(
+            info.agent_trouble.as_deref(),
+            Some("waiting: CrashLoopBackOff")
+        );
+    }
+
+    #[test]
+    fn selectors_combine_group_component_and_user_terms() {
+        let base = tidb_cluster_terms("basic");
+        assert_eq!(
+            label_selector(&base, &Filter::default()),
+            "app.kubernetes.io/instance=basic,app.kubernetes.io/managed-by=tidb-operator"
+        );
+        let f = Filter {
+            components: vec!["pd".into(), "tikv".into()],
+            selector: Some("zone=a".into()),
+        };
+        assert_eq!(
+            label_selector(&base, &f),
+            "app.kubernetes.io/instance=basic,app.kubernetes.io/managed-by=tidb-operator,\
+             app.kubernetes.io/component in (pd,tikv),zone=a"
+        );
+        let one = Filter {
+            components: vec!["pd".into()],
+            selector: None,
+        };
+        assert_eq!(label_selector(&[], &one), "app.kubernetes.io/component=pd");
+        assert_eq!(label_selector(&[], &Filter::default()), "");
+    }
+
+    #[test]
+    fn statefulset_selector_terms() {
+        let sel: LabelSelector = serde_json::from_value(serde_json::json!({
+            "matchLabels": {"app": "web"},
+            "matchExpressions": [
+                {"key": "tier", "operator": "In", "values": ["a", "b"]},
+                {"key": "canary", "operator": "DoesNotExist"}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(
+            selector_terms(&sel).unwrap(),
+            vec!["app=web", "tier in (a,b)", "!canary"]
+        );
+        assert!(selector_terms(&LabelSelector::default()).is_err());
+    }
+
+    #[test]
+    fn groups_keep_agent_pods_and_note_the_rest() {
+        let mut other = pod_info(&basic_pd(false, "Running"));
+        other.name = "basic-tidb-0".into();
+        let s = group_selection(
+            "tidb-cluster/basic",
+            "default",
+            "sel",
+            vec![pod_info(&basic_pd(true, "Running")), other.clone()],
+        )
+        .unwrap();
+        assert_eq!(s.pods.len(), 1);
+        assert!(s.notes[0].contains("basic-tidb-0"), "{:?}", s.notes);
+        let err = group_selection("tidb-cluster/basic", "default", "sel", vec![other]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("kubectl netem inject tidb-cluster/basic"),
+            "{err}"
+        );
+        let err = group_selection("tidb-cluster/x", "default", "sel", vec![]).unwrap_err();
+        assert!(err.to_string().contains("no pods"), "{err}");
+    }
+
+    #[test]
+    fn inject_hint_names_the_cluster() {
+        assert!(inject_hint(&basic_pd(false, "Running")).contains("tidb-cluster/basic"));
+    }
+}
