@@ -1,16 +1,16 @@
 //! `kubectl-netem`: a kubectl plugin that injects a netem agent into TiDB pods and sets,
 //! lists or clears network delay on them through the API server's port-forward.
 
-mod agent_container;
 mod agent_client;
+mod agent_container;
 mod cli;
 mod commands;
 mod connect;
 mod fanout;
+mod patch;
 mod pod_error;
 mod pods;
 mod report;
-mod patch;
 mod target;
 
 use std::process::ExitCode;
