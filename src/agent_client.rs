@@ -25,7 +25,7 @@ pub enum AgentCall {
     /// `GET /v1/netem`: what is in force.
     Get,
     /// `PUT /v1/netem`: replace the settings with these.
-    Set(NetemSpec),
+    Set(Box<NetemSpec>),
     /// `DELETE /v1/netem[?force=true]`: remove netem (and with force any root qdisc).
     Clear {
         /// Also remove a root qdisc the agent did not make.
@@ -272,7 +272,7 @@ mod tests {
             ttl: Some(Duration::from_secs(600)),
             ..NetemSpec::default()
         };
-        let req = AgentCall::Set(spec).request();
+        let req = AgentCall::Set(Box::new(spec)).request();
         assert_eq!(req.method(), Method::PUT);
         assert_eq!(req.uri(), "/v1/netem");
         assert_eq!(req.headers()[header::HOST], "127.0.0.1:2332");

@@ -10,8 +10,11 @@ mod fanout;
 mod patch;
 mod pod_error;
 mod pods;
+mod preflight;
 mod report;
+mod rollout;
 mod target;
+mod workload;
 
 use std::process::ExitCode;
 

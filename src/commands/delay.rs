@@ -34,7 +34,7 @@ pub async fn run(conn: &ConnectionArgs, args: &DelayArgs) -> anyhow::Result<Exit
         selection.pods,
         pod_call::options(&args.fanout),
         "delay",
-        &AgentCall::Set(spec.clone()),
+        &AgentCall::Set(Box::new(spec)),
     )
     .await;
     Ok(pod_call::report(

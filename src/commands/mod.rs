@@ -7,6 +7,8 @@ use crate::cli::{Cli, Command};
 mod clear;
 mod completions;
 mod delay;
+mod eject;
+mod inject;
 mod pod_call;
 mod status;
 
@@ -17,6 +19,8 @@ pub const DEFAULT_IMAGE: &str = concat!("ghcr.io/kubectl-netem/netem-agent:", en
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Completions(args) => completions::run(&args),
+        Command::Inject(args) => inject::run(&cli.conn, &args).await,
+        Command::Eject(args) => eject::run(&cli.conn, &args).await,
         Command::Delay(args) => delay::run(&cli.conn, &args).await,
         Command::Clear(args) => clear::run(&cli.conn, &args).await,
         Command::Status(args) => status::run(&cli.conn, &args).await,

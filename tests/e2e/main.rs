@@ -3,4 +3,5 @@
 //!
 //! They need root (network namespaces); without it each test says so and returns.
 
+mod delay;
 mod support;
