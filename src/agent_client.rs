@@ -256,6 +256,7 @@ mod tests {
             namespace: "default".into(),
             name: "basic-pd-0".into(),
             component: Some("pd".into()),
+            tidb_cluster: None,
             node: Some("node-1".into()),
             ip: None,
             agent_image: Some("agent".into()),

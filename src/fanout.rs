@@ -40,7 +40,7 @@ pub fn precheck(pod: &PodInfo) -> Result<(), PodError> {
                 crate::pods::AGENT_CONTAINER
             ),
         )
-        .hint("inject it first: kubectl netem inject tidb-cluster/NAME"));
+        .hint(pod.inject_hint()));
     }
     if let Some(why) = &pod.not_running {
         return Err(PodError::new(Cause::NotRunning, why.clone()).hint(format!(
@@ -179,6 +179,7 @@ mod tests {
             namespace: "default".into(),
             name: name.into(),
             component: None,
+            tidb_cluster: None,
             node: None,
             ip: None,
             agent_image: agent.then(|| "agent".into()),

@@ -6,8 +6,6 @@
 //! those groups (and the "every pod with the agent" default of `status` and `clear --all`).
 //! A pod "has the agent" when its spec holds a container named `netem-agent`.
 
-use std::collections::BTreeMap;
-
 use anyhow::Context as _;
 use futures::StreamExt as _;
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -33,6 +31,8 @@ pub struct PodInfo {
     pub name: String,
     /// TiDB Operator's component label (pd, tikv, tidb, ...), if any.
     pub component: Option<String>,
+    /// The TidbCluster it belongs to (TiDB Operator's instance label), if any.
+    pub tidb_cluster: Option<String>,
     /// The node it runs on.
     pub node: Option<String>,
     /// The pod IP.
@@ -49,6 +49,14 @@ impl PodInfo {
     /// True when the pod spec holds the agent container.
     pub fn has_agent(&self) -> bool {
         self.agent_image.is_some()
+    }
+
+    /// How to get the agent into this pod, for hints.
+    pub fn inject_hint(&self) -> String {
+        match &self.tidb_cluster {
+            Some(tc) => format!("run `kubectl netem inject tidb-cluster/{tc}` first"),
+            None => "inject the agent first (`kubectl netem inject`)".to_string(),
+        }
     }
 
     /// The agent container's name, for hints (`kubectl logs POD -c netem-agent`).
@@ -110,6 +118,13 @@ pub fn pod_info(pod: &Pod) -> PodInfo {
         namespace: meta.namespace.clone().unwrap_or_default(),
         name: meta.name.clone().unwrap_or_default(),
         component: labels.and_then(|l| l.get(LABEL_COMPONENT)).cloned(),
+        tidb_cluster: labels
+            .filter(|l| {
+                l.get(LABEL_MANAGED_BY)
+                    .is_some_and(|v| v == "tidb-operator")
+            })
+            .and_then(|l| l.get(LABEL_INSTANCE))
+            .cloned(),
         node: spec.and_then(|s| s.node_name.clone()),
         ip: status.and_then(|s| s.pod_ip.clone()),
         agent_image: agent.map(|c| c.image.clone().unwrap_or_default()),
@@ -260,7 +275,7 @@ async fn resolve_one(
             if !info.has_agent() && missing == MissingAgent::Refuse {
                 anyhow::bail!(
                     "pod {name} has no {AGENT_CONTAINER} container: {}",
-                    inject_hint(&pod)
+                    info.inject_hint()
                 );
             }
             return Ok(Selection {
@@ -313,17 +328,6 @@ fn group_selection(
         )]
     };
     Ok(Selection { pods: with, notes })
-}
-
-/// How to get the agent into this pod: its TidbCluster if labels say, else generic.
-fn inject_hint(pod: &Pod) -> String {
-    let labels: BTreeMap<String, String> = pod.metadata.labels.clone().unwrap_or_default();
-    match (labels.get(LABEL_INSTANCE), labels.get(LABEL_MANAGED_BY)) {
-        (Some(tc), Some(by)) if by == "tidb-operator" => {
-            format!("run `kubectl netem inject tidb-cluster/{tc}` first")
-        }
-        _ => "inject the agent first (`kubectl netem inject`)".to_string(),
-    }
 }
 
 async fn list(api: &Api<Pod>, selector: &str) -> anyhow::Result<Vec<PodInfo>> {
@@ -470,6 +474,8 @@ mod tests {
 
     #[test]
     fn inject_hint_names_the_cluster() {
-        assert!(inject_hint(&basic_pd(false, "Running")).contains("tidb-cluster/basic"));
+        let info = pod_info(&basic_pd(false, "Running"));
+        assert_eq!(info.tidb_cluster.as_deref(), Some("basic"));
+        assert!(info.inject_hint().contains("tidb-cluster/basic"));
     }
 }

@@ -238,6 +238,7 @@ mod tests {
             namespace: "default".into(),
             name: name.into(),
             component: Some("pd".into()),
+            tidb_cluster: None,
             node: Some("node-1".into()),
             ip: Some("10.0.0.2".into()),
             agent_image: Some("agent:1".into()),

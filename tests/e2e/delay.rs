@@ -273,7 +273,7 @@ async fn targets_without_the_agent_or_unknown_change_nothing() {
     // status names a pod without the agent in its row.
     let run = netem(&env, &["status", "basic-tidb-0"]).await.failed();
     assert!(run.stdout.contains("no agent injected"), "{run}");
-    assert!(run.stderr.contains("inject it first"), "{run}");
+    assert!(run.stderr.contains("kubectl netem inject tidb-cluster/basic"), "{run}");
     env.cluster.shutdown().await;
 }
 
