@@ -28,7 +28,7 @@ mod slots;
 #[cfg(test)]
 mod tests;
 
-pub use slots::{Slot, SlotKind, TC_COMPONENTS, tidbcluster_slots};
+pub use slots::{Slot, SlotKind, tidbcluster_slots};
 
 use serde_json::{Value, json};
 
@@ -142,7 +142,12 @@ impl Plan {
 
 /// Plans adding `container` and `volume` (see [`crate::agent_container`]) to every slot
 /// of `obj`, leaving slots that already have them as they are.
-pub fn plan_inject(obj: &Value, slots: &[Slot], container: &Value, volume: &Value) -> Result<Plan, PlanError> {
+pub fn plan_inject(
+    obj: &Value,
+    slots: &[Slot],
+    container: &Value,
+    volume: &Value,
+) -> Result<Plan, PlanError> {
     let mut out = Vec::with_capacity(slots.len());
     for slot in slots {
         require_object(obj, &slot.base)?;
@@ -154,9 +159,16 @@ pub fn plan_inject(obj: &Value, slots: &[Slot], container: &Value, volume: &Valu
             (None, None) => Change::Unchanged,
             _ => Change::Updated,
         };
-        out.push(SlotPlan { slot: slot.clone(), change, ops });
+        out.push(SlotPlan {
+            slot: slot.clone(),
+            change,
+            ops,
+        });
     }
-    Ok(Plan { resource_version: resource_version(obj)?, slots: out })
+    Ok(Plan {
+        resource_version: resource_version(obj)?,
+        slots: out,
+    })
 }
 
 /// Plans removing the agent container and its volume from every slot of `obj`.
@@ -165,25 +177,37 @@ pub fn plan_eject(obj: &Value, slots: &[Slot]) -> Result<Plan, PlanError> {
     for slot in slots {
         require_object(obj, &slot.base)?;
         let mut ops = Vec::new();
-        let c = remove_named(obj, &slot.containers, CONTAINER_NAME, slot.containers_optional(), &mut ops)?;
+        let c = remove_named(
+            obj,
+            &slot.containers,
+            CONTAINER_NAME,
+            slot.containers_optional(),
+            &mut ops,
+        )?;
         let v = remove_named(obj, &slot.volumes, VOLUME_NAME, true, &mut ops)?;
-        let change = if c || v { Change::Removed } else { Change::Unchanged };
-        out.push(SlotPlan { slot: slot.clone(), change, ops });
+        let change = if c || v {
+            Change::Removed
+        } else {
+            Change::Unchanged
+        };
+        out.push(SlotPlan {
+            slot: slot.clone(),
+            change,
+            ops,
+        });
     }
-    Ok(Plan { resource_version: resource_version(obj)?, slots: out })
-}
-
-/// True when the slot's pod template already carries an element named `netem-agent`.
-pub fn has_agent(obj: &Value, slot: &Slot) -> bool {
-    named_indices(obj.pointer(&slot.containers), CONTAINER_NAME).next().is_some()
+    Ok(Plan {
+        resource_version: resource_version(obj)?,
+        slots: out,
+    })
 }
 
 /// `have` contains every field of `want`, recursively; lists must match element by element.
 pub fn contains(have: &Value, want: &Value) -> bool {
     match (have, want) {
-        (Value::Object(h), Value::Object(w)) => {
-            w.iter().all(|(k, wv)| h.get(k).is_some_and(|hv| contains(hv, wv)))
-        }
+        (Value::Object(h), Value::Object(w)) => w
+            .iter()
+            .all(|(k, wv)| h.get(k).is_some_and(|hv| contains(hv, wv))),
         (Value::Array(h), Value::Array(w)) => {
             h.len() == w.len() && h.iter().zip(w).all(|(hv, wv)| contains(hv, wv))
         }
@@ -202,7 +226,9 @@ fn resource_version(obj: &Value) -> Result<String, PlanError> {
 fn require_object(obj: &Value, path: &str) -> Result<(), PlanError> {
     match obj.pointer(path) {
         Some(Value::Object(_)) => Ok(()),
-        _ => Err(PlanError::NotAnObject { path: path.to_string() }),
+        _ => Err(PlanError::NotAnObject {
+            path: path.to_string(),
+        }),
     }
 }
 
@@ -211,11 +237,16 @@ fn list<'a>(obj: &'a Value, path: &str) -> Result<Option<&'a Vec<Value>>, PlanEr
     match obj.pointer(path) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(items)) => Ok(Some(items)),
-        Some(_) => Err(PlanError::NotAList { path: path.to_string() }),
+        Some(_) => Err(PlanError::NotAList {
+            path: path.to_string(),
+        }),
     }
 }
 
-fn named_indices<'a>(list: Option<&'a Value>, name: &'a str) -> impl DoubleEndedIterator<Item = usize> + 'a {
+fn named_indices<'a>(
+    list: Option<&'a Value>,
+    name: &'a str,
+) -> impl DoubleEndedIterator<Item = usize> + 'a {
     list.and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -228,7 +259,13 @@ fn named_indices<'a>(list: Option<&'a Value>, name: &'a str) -> impl DoubleEnded
 
 /// Ops that make the list at `path` hold exactly one element named `name` that contains
 /// `want`. Returns what changed, `None` when nothing did.
-fn upsert(obj: &Value, path: &str, name: &str, want: &Value, ops: &mut Vec<Value>) -> Result<Option<Change>, PlanError> {
+fn upsert(
+    obj: &Value,
+    path: &str,
+    name: &str,
+    want: &Value,
+    ops: &mut Vec<Value>,
+) -> Result<Option<Change>, PlanError> {
     let Some(items) = list(obj, path)? else {
         ops.push(json!({ "op": "add", "path": path, "value": [want] }));
         return Ok(Some(Change::Added));
@@ -256,7 +293,13 @@ fn upsert(obj: &Value, path: &str, name: &str, want: &Value, ops: &mut Vec<Value
 
 /// Ops that remove every element named `name` from the list at `path`, and the list itself
 /// when nothing else is left in it (if `may_drop_list`). Returns whether anything is removed.
-fn remove_named(obj: &Value, path: &str, name: &str, may_drop_list: bool, ops: &mut Vec<Value>) -> Result<bool, PlanError> {
+fn remove_named(
+    obj: &Value,
+    path: &str,
+    name: &str,
+    may_drop_list: bool,
+    ops: &mut Vec<Value>,
+) -> Result<bool, PlanError> {
     let Some(items) = list(obj, path)? else {
         return Ok(false);
     };
@@ -267,7 +310,9 @@ fn remove_named(obj: &Value, path: &str, name: &str, may_drop_list: bool, ops: &
     ops.push(json!({ "op": "test", "path": path, "value": items }));
     if found.len() == items.len() {
         if !may_drop_list {
-            return Err(PlanError::LastContainer { path: path.to_string() });
+            return Err(PlanError::LastContainer {
+                path: path.to_string(),
+            });
         }
         ops.push(json!({ "op": "remove", "path": path }));
     } else {

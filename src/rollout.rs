@@ -1,0 +1,256 @@
+//! The explicit part of a restart: asking before it, and `--wait`ing until the operator (or
+//! the StatefulSet controller) has rolled every targeted pod into the new spec.
+
+use std::io::IsTerminal as _;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams};
+
+use crate::agent_container::CONTAINER_NAME;
+use crate::connect::Kube;
+use crate::preflight::describe;
+
+/// Asks `question` unless `yes`. Without a terminal to ask on, refuses with a hint rather
+/// than restarting pods nobody agreed to restart. Declining is an error too (nothing changed).
+pub fn confirm(question: &str, yes: bool) -> anyhow::Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        anyhow::bail!(
+            "not restarting pods without confirmation, and there is no terminal to ask on: \
+             pass --yes to go ahead (or --dry-run to see the patch); nothing changed"
+        );
+    }
+    let ok = dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()?;
+    if !ok {
+        anyhow::bail!("cancelled; nothing changed");
+    }
+    Ok(())
+}
+
+/// The pods of one targeted component (or StatefulSet).
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// `pd`, `tikv`, or the StatefulSet name.
+    pub label: String,
+    /// Label selector for its pods.
+    pub selector: String,
+    /// Only pods owned by this StatefulSet (when the selector could match others).
+    pub owner: Option<String>,
+    /// How many pods it should have.
+    pub expected: u64,
+}
+
+/// What every pod of the groups must look like at the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Goal {
+    /// Runs the agent with this image, and the agent is ready (its exec health probe passes,
+    /// i.e. it answers on 127.0.0.1:2332).
+    Agent {
+        /// The image asked for.
+        image: String,
+    },
+    /// Runs without the agent, all containers ready.
+    NoAgent,
+}
+
+/// Whether one pod has reached the goal.
+pub fn pod_done(pod: &Pod, goal: &Goal) -> bool {
+    if pod.metadata.deletion_timestamp.is_some() {
+        return false;
+    }
+    let containers = pod
+        .spec
+        .as_ref()
+        .map(|s| s.containers.as_slice())
+        .unwrap_or_default();
+    let statuses = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or_default();
+    let agent = containers.iter().find(|c| c.name == CONTAINER_NAME);
+    match goal {
+        Goal::Agent { image } => {
+            agent.is_some_and(|c| c.image.as_deref() == Some(image.as_str()))
+                && statuses.iter().any(|s| s.name == CONTAINER_NAME && s.ready)
+        }
+        Goal::NoAgent => {
+            agent.is_none() && !statuses.is_empty() && statuses.iter().all(|s| s.ready)
+        }
+    }
+}
+
+/// Progress of one group: (pods at the goal, finished?). Finished means as many pods as
+/// expected are at the goal and no pod of the old spec is left.
+pub fn tally(pods: &[Pod], expected: u64, goal: &Goal) -> (u64, bool) {
+    let done = pods.iter().filter(|p| pod_done(p, goal)).count() as u64;
+    (done, done >= expected && done == pods.len() as u64)
+}
+
+/// Waits until every group is finished, showing progress (a bar on a terminal, a line per
+/// change otherwise), for at most `timeout`.
+pub async fn wait(
+    kube: &Kube,
+    groups: &[Group],
+    goal: &Goal,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let api: Api<Pod> = Api::namespaced(kube.client.clone(), &kube.namespace);
+    let total: u64 = groups.iter().map(|g| g.expected).sum();
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(total).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed}] {bar:30} {pos}/{len} pods  {msg}",
+            )
+            .expect("static template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let start = Instant::now();
+    let mut last = String::new();
+    loop {
+        let mut summary = Vec::new();
+        let mut pending = Vec::new();
+        let mut done_total = 0;
+        let mut finished = true;
+        for g in groups {
+            let list = api
+                .list(&ListParams::default().labels(&g.selector))
+                .await
+                .map_err(|e| describe(e, "list", "pods", &kube.namespace))?;
+            let pods: Vec<Pod> = list
+                .items
+                .into_iter()
+                .filter(|p| owned_by(p, g.owner.as_deref()))
+                .collect();
+            let (done, group_finished) = tally(&pods, g.expected, goal);
+            finished &= group_finished;
+            done_total += done.min(g.expected);
+            summary.push(format!(
+                "{} {}/{}",
+                g.label,
+                done.min(g.expected),
+                g.expected
+            ));
+            pending.extend(
+                pods.iter()
+                    .filter(|p| !pod_done(p, goal))
+                    .filter_map(|p| p.metadata.name.clone()),
+            );
+        }
+        let line = summary.join(", ");
+        match &bar {
+            Some(bar) => {
+                bar.set_position(done_total);
+                bar.set_message(line.clone());
+            }
+            None if line != last => eprintln!("waiting: {line}"),
+            None => {}
+        }
+        last = line;
+        if finished {
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            eprintln!("done: {last}");
+            return Ok(());
+        }
+        if start.elapsed() >= timeout {
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            let what = match goal {
+                Goal::Agent { .. } => "the agent running and ready",
+                Goal::NoAgent => "ready without the agent",
+            };
+            let pending = if pending.is_empty() {
+                "pods missing".to_string()
+            } else {
+                pending.join(", ")
+            };
+            anyhow::bail!(
+                "timed out after {:?} waiting for pods with {what} ({last}); not yet: {pending}",
+                timeout
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn owned_by(pod: &Pod, sts: Option<&str>) -> bool {
+    let Some(sts) = sts else { return true };
+    pod.metadata
+        .owner_references
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(|r| r.kind == "StatefulSet" && r.name == sts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(agent_image: Option<&str>, agent_ready: bool, terminating: bool) -> Pod {
+        let mut containers = vec![json!({"name": "pd", "image": "pingcap/pd:v8.5.0"})];
+        let mut statuses = vec![
+            json!({"name": "pd", "ready": true, "restartCount": 0, "image": "x", "imageID": ""}),
+        ];
+        if let Some(image) = agent_image {
+            containers.push(json!({"name": "netem-agent", "image": image}));
+            statuses.push(json!({"name": "netem-agent", "ready": agent_ready, "restartCount": 0, "image": image, "imageID": ""}));
+        }
+        let mut p = json!({
+            "metadata": {"name": "basic-pd-0"},
+            "spec": {"containers": containers},
+            "status": {"phase": "Running", "containerStatuses": statuses}
+        });
+        if terminating {
+            p["metadata"]["deletionTimestamp"] = json!("2025-05-12T10:00:00Z");
+        }
+        serde_json::from_value(p).unwrap()
+    }
+
+    #[test]
+    fn pods_reach_the_goal() {
+        let agent = Goal::Agent {
+            image: "img:2".into(),
+        };
+        assert!(pod_done(&pod(Some("img:2"), true, false), &agent));
+        assert!(
+            !pod_done(&pod(Some("img:2"), false, false), &agent),
+            "not ready yet"
+        );
+        assert!(
+            !pod_done(&pod(Some("img:1"), true, false), &agent),
+            "old image"
+        );
+        assert!(!pod_done(&pod(None, true, false), &agent));
+        assert!(
+            !pod_done(&pod(Some("img:2"), true, true), &agent),
+            "terminating"
+        );
+        assert!(pod_done(&pod(None, true, false), &Goal::NoAgent));
+        assert!(!pod_done(&pod(Some("img:2"), true, false), &Goal::NoAgent));
+    }
+
+    #[test]
+    fn a_group_finishes_when_all_expected_pods_are_done() {
+        let goal = Goal::Agent { image: "i".into() };
+        let done = || pod(Some("i"), true, false);
+        let old = || pod(None, true, false);
+        assert_eq!(tally(&[done(), done(), done()], 3, &goal), (3, true));
+        assert_eq!(tally(&[done(), done(), old()], 3, &goal), (2, false));
+        // A pod being recreated is missing from the list for a moment.
+        assert_eq!(tally(&[done(), done()], 3, &goal), (2, false));
+        assert_eq!(tally(&[], 0, &goal), (0, true));
+    }
+}
