@@ -77,7 +77,9 @@ impl Slot {
             SlotKind::StatefulSet => 1,
             SlotKind::TidbComponent => 0,
         };
-        obj.pointer(&self.replicas).and_then(Value::as_u64).unwrap_or(default)
+        obj.pointer(&self.replicas)
+            .and_then(Value::as_u64)
+            .unwrap_or(default)
     }
 }
 
@@ -85,9 +87,12 @@ impl Slot {
 /// empty = all). `pdms` in `only` selects every `pdms` entry; an entry can also be named
 /// alone (e.g. `tso`). A name that is not present is an error listing what is.
 pub fn tidbcluster_slots(tc: &Value, only: &[String]) -> Result<Vec<Slot>, PlanError> {
-    let spec = tc.get("spec").and_then(Value::as_object).ok_or(PlanError::NotAnObject {
-        path: "/spec".into(),
-    })?;
+    let spec = tc
+        .get("spec")
+        .and_then(Value::as_object)
+        .ok_or(PlanError::NotAnObject {
+            path: "/spec".into(),
+        })?;
     let mut present: Vec<(Slot, bool)> = Vec::new(); // (slot, is a pdms entry)
     for key in TC_COMPONENTS {
         if spec.get(key).is_some_and(Value::is_object) {
@@ -96,9 +101,12 @@ pub fn tidbcluster_slots(tc: &Value, only: &[String]) -> Result<Vec<Slot>, PlanE
     }
     if let Some(entries) = spec.get("pdms").and_then(Value::as_array) {
         for (i, entry) in entries.iter().enumerate() {
-            let name = entry.get("name").and_then(Value::as_str).ok_or(PlanError::NotAnObject {
-                path: format!("/spec/pdms/{i}/name"),
-            })?;
+            let name = entry
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or(PlanError::NotAnObject {
+                    path: format!("/spec/pdms/{i}/name"),
+                })?;
             present.push((Slot::tidb(name, format!("/spec/pdms/{i}")), true));
         }
     }

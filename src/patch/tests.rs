@@ -46,20 +46,30 @@ fn agents(list: &Value) -> usize {
 }
 
 fn names(list: &Value) -> Vec<&str> {
-    list.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect()
 }
 
 #[test]
 fn basic_inject_adds_the_lists_and_eject_restores_the_spec_exactly() {
     let tc = fixture("basic");
     let slots = all(&tc);
-    assert_eq!(slots.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["pd", "tikv", "tidb"]);
+    assert_eq!(
+        slots.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        ["pd", "tikv", "tidb"]
+    );
 
     let plan = inject(&tc, &slots, "img:1");
     assert!(plan.slots.iter().all(|s| s.change == Change::Added));
     let patch = plan.patch();
     // The guard comes first and carries the version read.
-    assert_eq!(patch[0], json!({"op": "replace", "path": "/metadata/resourceVersion", "value": "184312"}));
+    assert_eq!(
+        patch[0],
+        json!({"op": "replace", "path": "/metadata/resourceVersion", "value": "184312"})
+    );
     // The lists do not exist yet, so they are added whole.
     assert!(patch.as_array().unwrap().contains(&json!({
         "op": "add", "path": "/spec/pd/additionalContainers", "value": [container("img:1")]
@@ -67,7 +77,10 @@ fn basic_inject_adds_the_lists_and_eject_restores_the_spec_exactly() {
 
     let injected = apply(&tc, &patch).unwrap();
     for c in ["pd", "tikv", "tidb"] {
-        assert_eq!(injected["spec"][c]["additionalContainers"], json!([container("img:1")]));
+        assert_eq!(
+            injected["spec"][c]["additionalContainers"],
+            json!([container("img:1")])
+        );
         assert_eq!(injected["spec"][c]["additionalVolumes"], json!([volume()]));
     }
     // Nothing else moved.
@@ -110,7 +123,10 @@ fn another_image_replaces_the_agent_in_place() {
     assert_eq!(names(list), ["fluent-bit", "netem-agent"]);
     assert_eq!(list[1]["image"], "img:2");
     // The volume was already right: only the container changed.
-    assert_eq!(v2["spec"]["tidb"]["additionalVolumes"], v1["spec"]["tidb"]["additionalVolumes"]);
+    assert_eq!(
+        v2["spec"]["tidb"]["additionalVolumes"],
+        v1["spec"]["tidb"]["additionalVolumes"]
+    );
 }
 
 #[test]
@@ -119,20 +135,48 @@ fn user_containers_and_volumes_are_kept() {
     let slots = all(&tc);
     assert_eq!(
         slots.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
-        ["pd", "tikv", "tidb", "tiflash", "ticdc", "tso", "scheduling"]
+        [
+            "pd",
+            "tikv",
+            "tidb",
+            "tiflash",
+            "ticdc",
+            "tso",
+            "scheduling"
+        ]
     );
     let plan = inject(&tc, &slots, "img:1");
     let injected = apply(&tc, &plan.patch()).unwrap();
 
     let tidb = &injected["spec"]["tidb"];
-    assert_eq!(tidb["additionalContainers"][0], tc["spec"]["tidb"]["additionalContainers"][0]);
-    assert_eq!(names(&tidb["additionalContainers"]), ["fluent-bit", "netem-agent"]);
-    assert_eq!(names(&tidb["additionalVolumes"]), ["fluent-bit-config", "netem-agent-run"]);
+    assert_eq!(
+        tidb["additionalContainers"][0],
+        tc["spec"]["tidb"]["additionalContainers"][0]
+    );
+    assert_eq!(
+        names(&tidb["additionalContainers"]),
+        ["fluent-bit", "netem-agent"]
+    );
+    assert_eq!(
+        names(&tidb["additionalVolumes"]),
+        ["fluent-bit-config", "netem-agent-run"]
+    );
     // pdms entries each get their own lists.
-    assert_eq!(names(&injected["spec"]["pdms"][0]["additionalContainers"]), ["netem-agent"]);
-    assert_eq!(names(&injected["spec"]["pdms"][1]["additionalContainers"]), ["debug", "netem-agent"]);
+    assert_eq!(
+        names(&injected["spec"]["pdms"][0]["additionalContainers"]),
+        ["netem-agent"]
+    );
+    assert_eq!(
+        names(&injected["spec"]["pdms"][1]["additionalContainers"]),
+        ["debug", "netem-agent"]
+    );
     // An existing list is appended to, guarded by a test of its content.
-    let ops = &plan.slots.iter().find(|s| s.slot.name == "tidb").unwrap().ops;
+    let ops = &plan
+        .slots
+        .iter()
+        .find(|s| s.slot.name == "tidb")
+        .unwrap()
+        .ops;
     assert_eq!(ops[0]["op"], "test");
     assert_eq!(ops[0]["value"], tc["spec"]["tidb"]["additionalContainers"]);
     assert_eq!(ops[1]["path"], "/spec/tidb/additionalContainers/-");
@@ -141,7 +185,10 @@ fn user_containers_and_volumes_are_kept() {
     // Exact, except the one documented corner: pd had an explicit empty additionalVolumes,
     // which comes back absent (the same thing to the operator).
     let mut expected = tc.clone();
-    expected["spec"]["pd"].as_object_mut().unwrap().remove("additionalVolumes");
+    expected["spec"]["pd"]
+        .as_object_mut()
+        .unwrap()
+        .remove("additionalVolumes");
     assert_eq!(ejected, expected);
 }
 
@@ -161,7 +208,10 @@ fn component_selection() {
         }
     );
     let basic = fixture("basic");
-    assert!(matches!(only(&basic, &["pdms"]), Err(PlanError::UnknownComponent { .. })));
+    assert!(matches!(
+        only(&basic, &["pdms"]),
+        Err(PlanError::UnknownComponent { .. })
+    ));
 
     let pdms = &only(&tc, &["tso"]).unwrap()[0];
     assert_eq!(pdms.containers, "/spec/pdms/0/additionalContainers");
@@ -174,7 +224,11 @@ fn narrowed_inject_touches_only_the_chosen_components() {
     let slots = only(&tc, &["pd"]).unwrap();
     let injected = apply(&tc, &inject(&tc, &slots, "img:1").patch()).unwrap();
     assert_eq!(agents(&injected["spec"]["pd"]["additionalContainers"]), 1);
-    assert!(injected["spec"]["tikv"].get("additionalContainers").is_none());
+    assert!(
+        injected["spec"]["tikv"]
+            .get("additionalContainers")
+            .is_none()
+    );
     // Eject of everything then only finds pd.
     let eject = plan_eject(&injected, &all(&injected)).unwrap();
     let changed: Vec<&str> = eject.changed().map(|s| s.slot.name.as_str()).collect();
@@ -190,7 +244,10 @@ fn statefulset_inject_eject_is_exact_and_survives_server_defaults() {
     let mut injected = apply(&sts, &plan.patch()).unwrap();
     let spec = &injected["spec"]["template"]["spec"];
     assert_eq!(names(&spec["containers"]), ["nginx", "netem-agent"]);
-    assert_eq!(spec["containers"][0], sts["spec"]["template"]["spec"]["containers"][0]);
+    assert_eq!(
+        spec["containers"][0],
+        sts["spec"]["template"]["spec"]["containers"][0]
+    );
     assert_eq!(spec["volumes"], json!([volume()]));
 
     // The API server fills in defaults on the pod template; that is not a difference.
@@ -213,7 +270,12 @@ fn a_statefulset_is_never_left_without_containers() {
     let mut sts = fixture("web");
     sts["spec"]["template"]["spec"]["containers"] = json!([container("img:1")]);
     let err = plan_eject(&sts, &[Slot::statefulset("web")]).unwrap_err();
-    assert_eq!(err, PlanError::LastContainer { path: "/spec/template/spec/containers".into() });
+    assert_eq!(
+        err,
+        PlanError::LastContainer {
+            path: "/spec/template/spec/containers".into()
+        }
+    );
 }
 
 #[test]
@@ -248,7 +310,12 @@ fn two_racing_injects_end_with_one_agent() {
         // test op fails too). Either way the caller re-reads and finds nothing to do.
         let after_b = apply(&after_a, &b).unwrap_or(after_a.clone());
         for slot in &slots {
-            assert_eq!(agents(after_b.pointer(&slot.containers).unwrap()), 1, "{name} {}", slot.name);
+            assert_eq!(
+                agents(after_b.pointer(&slot.containers).unwrap()),
+                1,
+                "{name} {}",
+                slot.name
+            );
         }
         assert!(inject(&after_b, &slots, "img:1").is_noop());
     }
@@ -266,7 +333,10 @@ fn duplicate_agents_collapse_to_one_and_eject_removes_all() {
     assert_eq!(list[0]["image"], "img:1");
 
     let ejected = apply(&tc, &plan_eject(&tc, &slots).unwrap().patch()).unwrap();
-    assert_eq!(names(&ejected["spec"]["pd"]["additionalContainers"]), ["sidecar"]);
+    assert_eq!(
+        names(&ejected["spec"]["pd"]["additionalContainers"]),
+        ["sidecar"]
+    );
 }
 
 #[test]
@@ -276,23 +346,42 @@ fn malformed_objects_are_errors_not_panics() {
     let slots = only(&tc, &["pd"]).unwrap();
     assert_eq!(
         plan_inject(&tc, &slots, &container("i"), &volume()).unwrap_err(),
-        PlanError::NotAList { path: "/spec/pd/additionalContainers".into() }
+        PlanError::NotAList {
+            path: "/spec/pd/additionalContainers".into()
+        }
     );
     let mut tc = fixture("basic");
-    tc["metadata"].as_object_mut().unwrap().remove("resourceVersion");
+    tc["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("resourceVersion");
     assert_eq!(
         plan_inject(&tc, &all(&tc), &container("i"), &volume()).unwrap_err(),
         PlanError::NoResourceVersion
     );
-    assert_eq!(tidbcluster_slots(&json!({"spec": {"helper": {}}}), &[]).unwrap_err(), PlanError::NoComponents);
-    assert!(plan_inject(&json!({"spec": {}}), &[Slot::statefulset("x")], &container("i"), &volume()).is_err());
+    assert_eq!(
+        tidbcluster_slots(&json!({"spec": {"helper": {}}}), &[]).unwrap_err(),
+        PlanError::NoComponents
+    );
+    assert!(
+        plan_inject(
+            &json!({"spec": {}}),
+            &[Slot::statefulset("x")],
+            &container("i"),
+            &volume()
+        )
+        .is_err()
+    );
 }
 
 #[test]
 fn contains_is_a_recursive_subset() {
     let have = json!({"a": 1, "b": {"c": [1, {"d": 2, "e": 3}]}, "x": "y"});
     assert!(contains(&have, &json!({"b": {"c": [1, {"d": 2}]}})));
-    assert!(!contains(&have, &json!({"b": {"c": [1]}})), "lists must match in length");
+    assert!(
+        !contains(&have, &json!({"b": {"c": [1]}})),
+        "lists must match in length"
+    );
     assert!(!contains(&have, &json!({"a": 2})));
     assert!(!contains(&have, &json!({"z": null})));
 }
