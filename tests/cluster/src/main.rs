@@ -1,0 +1,84 @@
+//! `netem-testcluster`: a local sandbox that behaves like a Kubernetes cluster with TiDB
+//! Operator (NOT a cluster). Prints the kubeconfig path, runs until SIGINT/SIGTERM.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use netem_testcluster::{Cluster, ClusterConfig, basic_tidbcluster, tidb};
+
+/// Test double of a Kubernetes API server + TiDB Operator + kubelet, pods as network namespaces.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Directory for the kubeconfig, certificates and per-pod state.
+    #[arg(long)]
+    dir: PathBuf,
+    /// netem-agent binary run for containers named "netem-agent".
+    #[arg(long)]
+    agent: Option<PathBuf>,
+    /// Seed: "basic" (TiDB Operator's basic example: pd, tikv, tidb) or "none".
+    #[arg(long, default_value = "basic")]
+    scenario: String,
+    /// Instead of the scenario: a TidbCluster "basic" with N pods in total, all carrying the
+    /// agent already (for benchmarks).
+    #[arg(long)]
+    pods: Option<u32>,
+    /// Latency added to every API request, e.g. 5ms.
+    #[arg(long, default_value = "0", value_parser = parse_latency)]
+    latency: Duration,
+    /// Deny VERB:RESOURCE for the kubeconfig's user, e.g. create:pods/portforward (repeatable).
+    #[arg(long)]
+    deny: Vec<String>,
+    /// Pods without network namespaces (no root needed; agents are not run).
+    #[arg(long)]
+    no_network: bool,
+    /// Namespace of the seeded objects.
+    #[arg(long, default_value = "default")]
+    namespace: String,
+}
+
+fn parse_latency(s: &str) -> Result<Duration, String> {
+    netem_testcluster::clock::parse_duration(s).ok_or_else(|| format!("invalid duration {s:?} (e.g. 5ms, 0.2s)"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let cfg = ClusterConfig {
+        dir: args.dir.clone(),
+        agent_bin: args.agent.clone(),
+        latency: args.latency,
+        network: !args.no_network,
+    };
+    let cluster = Cluster::start(cfg).await.context("starting the test cluster")?;
+    for d in &args.deny {
+        let Some((verb, res)) = d.split_once(':') else {
+            bail!("--deny wants VERB:RESOURCE, got {d:?}");
+        };
+        cluster.deny(verb, res);
+    }
+    if args.namespace != "default" {
+        cluster.add_namespace(&args.namespace, &[]);
+    }
+    let seed = match (args.pods, args.scenario.as_str()) {
+        (Some(n), _) => Some(tidb::tidbcluster_with_agents(&args.namespace, "basic", n)),
+        (None, "basic") => Some(basic_tidbcluster(&args.namespace, "basic")),
+        (None, "none") => None,
+        (None, other) => bail!("unknown scenario {other:?} (basic, none)"),
+    };
+    if let Some(tc) = seed {
+        cluster.create(tc)?;
+    }
+    eprintln!("netem-testcluster: a local sandbox, not a cluster; API server at {}", cluster.server_url());
+    println!("{}", cluster.kubeconfig().display());
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    eprintln!("netem-testcluster: shutting down (stopping pods, deleting namespaces)");
+    cluster.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,344 @@
+//! A kubelet for one node: starts pods the store holds (netns, containers, readiness
+//! probes, restarts with back-off), reports their status, and tears them down (processes
+//! stopped, netns deleted, pod dir removed) before removing a terminating pod.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+use tokio::sync::watch;
+
+use super::container;
+use super::netns;
+use crate::clock;
+use crate::resources::PODS;
+use crate::state::{PodRuntime, Shared, lock};
+
+/// Node IP reported as `status.hostIP` (the bridge, where the node reaches pods).
+pub const HOST_IP: &str = "10.244.0.1";
+
+/// Kubelet configuration.
+#[derive(Debug, Clone)]
+pub struct KubeletConfig {
+    /// Agent binary for `netem-agent` containers.
+    pub agent_bin: Option<PathBuf>,
+    /// The node netns (None: no networking; containers are not run).
+    pub node_netns: Option<String>,
+    /// Prefix of pod netns names (unique per cluster).
+    pub prefix: String,
+}
+
+/// The kubelet.
+pub struct Kubelet {
+    shared: Arc<Shared>,
+    cfg: KubeletConfig,
+    running: Mutex<HashMap<String, watch::Sender<bool>>>,
+    seq: AtomicU32,
+}
+
+struct Ctr {
+    spec: Value,
+    /// argv of the agent (None: a container this double does not execute; it "runs" idle).
+    argv: Option<Vec<String>>,
+    probe: Option<Vec<String>>,
+    child: Option<Child>,
+    ready: bool,
+    restarts: u32,
+    started_at: String,
+    next_start: Instant,
+    next_probe: Instant,
+    dir: PathBuf,
+}
+
+impl Kubelet {
+    /// A kubelet.
+    pub fn new(shared: Arc<Shared>, cfg: KubeletConfig) -> Arc<Self> {
+        Arc::new(Kubelet { shared, cfg, running: Mutex::new(HashMap::new()), seq: AtomicU32::new(0) })
+    }
+
+    /// Bring runtime in line with the store: start new pods, stop terminating ones.
+    pub fn sync(self: &Arc<Self>) {
+        let pods = lock(&self.shared.store).list(&PODS, None);
+        let mut running = lock(&self.running);
+        let mut seen = Vec::new();
+        for pod in pods {
+            let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
+            let ns = pod["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+            let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
+            seen.push(uid.clone());
+            let deleting = pod["metadata"]["deletionTimestamp"].is_string();
+            match (running.get(&uid), deleting) {
+                (Some(stop), true) => {
+                    let _ = stop.send(true);
+                }
+                (None, true) => {
+                    // Never started (or already stopped): nothing to tear down.
+                    let mut store = lock(&self.shared.store);
+                    store.remove(&PODS, &ns, &name);
+                }
+                (None, false) => {
+                    let (tx, rx) = watch::channel(false);
+                    running.insert(uid.clone(), tx);
+                    let me = self.clone();
+                    tokio::spawn(async move { me.run(pod, rx).await });
+                }
+                (Some(_), false) => {}
+            }
+        }
+        for (uid, stop) in running.iter() {
+            if !seen.contains(uid) {
+                let _ = stop.send(true);
+            }
+        }
+    }
+
+    /// Stop every pod and wait (bounded) for their teardown.
+    pub async fn shutdown(&self) {
+        let stops: Vec<watch::Sender<bool>> = lock(&self.running).values().cloned().collect();
+        for s in &stops {
+            let _ = s.send(true);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !lock(&self.running).is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn pod_dir(&self, pod: &Value) -> PathBuf {
+        let m = &pod["metadata"];
+        self.shared.dir.join("pods").join(format!(
+            "{}_{}_{}",
+            m["namespace"].as_str().unwrap_or(""),
+            m["name"].as_str().unwrap_or(""),
+            m["uid"].as_str().unwrap_or("")
+        ))
+    }
+
+    async fn run(self: Arc<Self>, pod: Value, mut stop: watch::Receiver<bool>) {
+        let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
+        let ns = pod["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+        let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let host_network = pod["spec"]["hostNetwork"] == json!(true);
+        let n = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let pod_dir = self.pod_dir(&pod);
+        let start = clock::now_rfc3339();
+        // hostNetwork pods share the node's namespace: we never run anything in the host's.
+        let (netns_name, ip) = match (&self.cfg.node_netns, host_network) {
+            (_, true) => (None, HOST_IP.parse().ok()),
+            (None, false) => (None, Some(netns::pod_ip(n))),
+            (Some(node), false) => {
+                let pns = format!("{}-{n}", self.cfg.prefix);
+                let ip = netns::pod_ip(n);
+                match netns::create_pod(node, &pns, n, ip).await {
+                    Ok(()) => (Some(pns), Some(ip)),
+                    Err(e) => {
+                        netns::delete(&pns).await.ok();
+                        self.write_status(&ns, &name, &uid, json!({"phase": "Pending", "conditions": [
+                            {"type": "PodScheduled", "status": "True"},
+                            {"type": "Ready", "status": "False", "reason": "SandboxFailed", "message": e.to_string()}]}));
+                        let _ = stop.wait_for(|s| *s).await;
+                        self.finish(&ns, &name, &uid, None, &pod_dir).await;
+                        return;
+                    }
+                }
+            }
+        };
+        lock(&self.shared.pods).insert(
+            (ns.clone(), name.clone()),
+            PodRuntime { uid: uid.clone(), netns: netns_name.clone(), ip },
+        );
+        let ip_s = ip.map(|i| i.to_string()).unwrap_or_default();
+        let can_exec = netns_name.is_some() && self.cfg.agent_bin.is_some();
+        let now = Instant::now();
+        let mut ctrs: Vec<Ctr> = pod["spec"]["containers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| {
+                let dir = pod_dir.join("containers").join(c["name"].as_str().unwrap_or("c"));
+                let agent = container::is_agent(&c) && can_exec;
+                Ctr {
+                    argv: agent.then(|| container::agent_argv(&c, &pod["spec"], &pod_dir, &dir)),
+                    probe: if agent { container::probe_argv(&c) } else { None },
+                    ready: !agent,
+                    spec: c,
+                    child: None,
+                    restarts: 0,
+                    started_at: start.clone(),
+                    next_start: now,
+                    next_probe: now,
+                    dir,
+                }
+            })
+            .collect();
+        let mut last = Value::Null;
+        loop {
+            for c in ctrs.iter_mut() {
+                self.supervise(c, netns_name.as_deref(), &pod, &ip_s).await;
+            }
+            let status = pod_status(&ctrs, &ip_s, &start);
+            if status != last {
+                self.write_status(&ns, &name, &uid, status.clone());
+                last = status;
+            }
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => break,
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+        for c in ctrs.iter_mut() {
+            if let Some(child) = c.child.take() {
+                stop_child(child).await;
+            }
+        }
+        self.finish(&ns, &name, &uid, netns_name.as_deref(), &pod_dir).await;
+    }
+
+    async fn supervise(&self, c: &mut Ctr, netns_name: Option<&str>, pod: &Value, ip: &str) {
+        let (Some(argv), Some(ns), Some(bin)) = (&c.argv, netns_name, &self.cfg.agent_bin) else {
+            return;
+        };
+        if let Some(child) = c.child.as_mut()
+            && let Ok(Some(_)) = child.try_wait()
+        {
+            // The container exited: restartPolicy Always, with back-off; its scratch root is
+            // fresh on restart, its emptyDirs are not.
+            c.child = None;
+            c.ready = false;
+            c.restarts += 1;
+            let backoff = Duration::from_millis(500u64 << c.restarts.min(5));
+            c.next_start = Instant::now() + backoff.min(Duration::from_secs(10));
+            let _ = std::fs::remove_dir_all(c.dir.join("rootfs"));
+        }
+        let now = Instant::now();
+        if c.child.is_none() && now >= c.next_start {
+            if let Some(p) = argv.iter().skip_while(|a| *a != "--state-file").nth(1).map(PathBuf::from)
+                .or_else(|| argv.iter().find_map(|a| a.strip_prefix("--state-file=").map(PathBuf::from)))
+                && let Some(parent) = p.parent()
+            {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            let _ = std::fs::create_dir_all(&c.dir);
+            let log = std::fs::OpenOptions::new().create(true).append(true).open(c.dir.join("log"));
+            let mut cmd = Command::new("ip");
+            cmd.args(["netns", "exec", ns]).arg(bin).args(argv);
+            cmd.envs(container::env(&c.spec, pod, ip));
+            cmd.stdin(Stdio::null()).kill_on_drop(true);
+            if let Ok(f) = log {
+                let f2 = f.try_clone().ok();
+                cmd.stdout(Stdio::from(f));
+                cmd.stderr(f2.map(Stdio::from).unwrap_or(Stdio::null()));
+            }
+            match cmd.spawn() {
+                Ok(child) => {
+                    c.child = Some(child);
+                    c.started_at = clock::now_rfc3339();
+                    c.next_probe = now;
+                    c.ready = c.probe.is_none();
+                }
+                Err(_) => c.next_start = now + Duration::from_secs(1),
+            }
+        }
+        if c.child.is_some()
+            && let Some(probe) = &c.probe
+            && now >= c.next_probe
+        {
+            let ok = run_probe(ns, bin, probe).await;
+            c.ready = ok;
+            // Fast until first success (tests wait on it), then the probe's period.
+            let period = c.spec["readinessProbe"]["periodSeconds"].as_u64().unwrap_or(10);
+            c.next_probe = now + if ok { Duration::from_secs(period.max(1)) } else { Duration::from_millis(200) };
+        }
+    }
+
+    fn write_status(&self, ns: &str, name: &str, uid: &str, status: Value) {
+        let mut store = lock(&self.shared.store);
+        let Some(mut pod) = store.get(&PODS, ns, name) else { return };
+        if pod["metadata"]["uid"] != uid {
+            return;
+        }
+        pod["status"] = status;
+        pod["metadata"].as_object_mut().map(|m| m.remove("resourceVersion"));
+        let _ = store.update(&PODS, ns, name, pod, None, "kubelet", false, true);
+    }
+
+    async fn finish(&self, ns: &str, name: &str, uid: &str, netns_name: Option<&str>, pod_dir: &Path) {
+        if let Some(n) = netns_name {
+            let _ = netns::delete(n).await;
+        }
+        let _ = tokio::fs::remove_dir_all(pod_dir).await;
+        {
+            let mut pods = lock(&self.shared.pods);
+            if pods.get(&(ns.to_string(), name.to_string())).is_some_and(|p| p.uid == uid) {
+                pods.remove(&(ns.to_string(), name.to_string()));
+            }
+        }
+        {
+            let mut store = lock(&self.shared.store);
+            if store.get(&PODS, ns, name).is_some_and(|p| p["metadata"]["uid"] == uid) {
+                store.remove(&PODS, ns, name);
+            }
+        }
+        lock(&self.running).remove(uid);
+    }
+}
+
+async fn run_probe(ns: &str, bin: &Path, argv: &[String]) -> bool {
+    let fut = Command::new("ip")
+        .args(["netns", "exec", ns])
+        .arg(bin)
+        .args(argv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .status();
+    matches!(tokio::time::timeout(Duration::from_secs(2), fut).await, Ok(Ok(s)) if s.success())
+}
+
+async fn stop_child(mut child: Child) {
+    if let Some(pid) = child.id() {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
+    }
+    if tokio::time::timeout(Duration::from_secs(3), child.wait()).await.is_err() {
+        let _ = child.kill().await;
+    }
+}
+
+fn pod_status(ctrs: &[Ctr], ip: &str, start: &str) -> Value {
+    let all_ready = ctrs.iter().all(|c| c.ready);
+    let b = |x: bool| if x { "True" } else { "False" };
+    let statuses: Vec<Value> = ctrs
+        .iter()
+        .map(|c| {
+            let name = c.spec["name"].as_str().unwrap_or("");
+            let running = c.argv.is_none() || c.child.is_some();
+            let state = if running {
+                json!({"running": {"startedAt": c.started_at}})
+            } else {
+                json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off restarting failed container {name}")}})
+            };
+            json!({"name": name, "image": c.spec["image"], "imageID": "",
+                   "containerID": format!("containerd://{}", clock::new_uid_for(name, start)),
+                   "ready": c.ready, "started": running, "restartCount": c.restarts, "state": state})
+        })
+        .collect();
+    let cond = |t: &str, s: &str| json!({"type": t, "status": s, "lastProbeTime": null, "lastTransitionTime": start});
+    json!({
+        "phase": "Running",
+        "conditions": [cond("PodReadyToStartContainers", "True"), cond("Initialized", "True"),
+                       cond("Ready", b(all_ready)), cond("ContainersReady", b(all_ready)), cond("PodScheduled", "True")],
+        "hostIP": HOST_IP, "hostIPs": [{"ip": HOST_IP}],
+        "podIP": ip, "podIPs": [{"ip": ip}],
+        "startTime": start,
+        "qosClass": "BestEffort",
+        "containerStatuses": statuses,
+    })
+}
+
