@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::inject::{dry_run, finish, names, print_summary, restarts};
+use super::inject::{dry_run, finish, names, pods, print_summary, restarts};
 use crate::agent_container::CONTAINER_NAME;
 use crate::cli::{ConnectionArgs, EjectArgs};
 use crate::connect::{connect, parse_simple_duration};
@@ -25,7 +25,7 @@ pub async fn run(conn: &ConnectionArgs, args: &EjectArgs) -> anyhow::Result<Exit
     let slots = w.slots(&r.component)?;
 
     let plan = plan_eject(&w.obj, &slots).with_context(|| w.display())?;
-    print_summary(&w, &plan, None);
+    print_summary(&w, &plan, None, r.dry_run);
     if plan.is_noop() {
         println!(
             "{} unchanged: no {CONTAINER_NAME} in {}",
@@ -38,7 +38,7 @@ pub async fn run(conn: &ConnectionArgs, args: &EjectArgs) -> anyhow::Result<Exit
         return dry_run(&w, &plan).await;
     }
     rollout::confirm(
-        &format!("Restart {} pod(s) of {}?", restarts(&w, &plan), w.display()),
+        &format!("Restart {} of {}?", pods(restarts(&w, &plan)), w.display()),
         r.yes,
     )?;
 

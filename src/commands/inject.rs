@@ -35,7 +35,7 @@ pub async fn run(conn: &ConnectionArgs, args: &InjectArgs) -> anyhow::Result<Exi
     let container = agent_container::container(&args.image);
     let volume = agent_container::volume();
     let plan = plan_inject(&w.obj, &slots, &container, &volume).with_context(|| w.display())?;
-    print_summary(&w, &plan, Some(&args.image));
+    print_summary(&w, &plan, Some(&args.image), r.dry_run);
 
     let goal = Goal::Agent {
         image: args.image.clone(),
@@ -54,7 +54,7 @@ pub async fn run(conn: &ConnectionArgs, args: &InjectArgs) -> anyhow::Result<Exi
     }
     let restarts = restarts(&w, &plan);
     rollout::confirm(
-        &format!("Restart {restarts} pod(s) of {}?", w.display()),
+        &format!("Restart {} of {}?", pods(restarts), w.display()),
         r.yes,
     )?;
 
@@ -101,7 +101,7 @@ async fn check_pod_security(kube: &Kube) -> anyhow::Result<()> {
 }
 
 /// Prints what the plan changes, slot by slot, to stderr (stdout carries results).
-pub(super) fn print_summary(w: &Workload, plan: &Plan, image: Option<&str>) {
+pub(super) fn print_summary(w: &Workload, plan: &Plan, image: Option<&str>, dry_run: bool) {
     let image = image.map(|i| format!(", image {i}")).unwrap_or_default();
     eprintln!("{} in namespace {}{image}:", w.display(), w.namespace);
     let width = plan
@@ -111,19 +111,20 @@ pub(super) fn print_summary(w: &Workload, plan: &Plan, image: Option<&str>) {
         .max()
         .unwrap_or(0);
     for s in &plan.slots {
-        let pods = s.slot.replicas(&w.obj);
+        let n = s.slot.replicas(&w.obj);
         let restart = if s.change == Change::Unchanged {
             String::new()
         } else {
-            format!("  {pods} pod(s) restart")
+            format!("  {} restart", pods(n))
         };
         eprintln!("  {:width$}  {:9}{restart}", s.slot.name, s.change.verb());
     }
     if !plan.is_noop() {
+        let verb = if dry_run { "would restart" } else { "restarts" };
         eprintln!(
-            "{} restarts {} pod(s), one at a time.",
+            "{} {verb} {}, one at a time.",
             capitalise(w.roller()),
-            restarts(w, plan)
+            pods(restarts(w, plan))
         );
         if w.obj
             .pointer("/spec/paused")
@@ -208,6 +209,15 @@ fn report(w: &Workload, plan: &Plan) {
         agent_container::CONTAINER_NAME,
         parts.join("; ")
     );
+}
+
+/// `1 pod`, `3 pods`.
+pub(super) fn pods(n: u64) -> String {
+    if n == 1 {
+        "1 pod".into()
+    } else {
+        format!("{n} pods")
+    }
 }
 
 fn capitalise(s: &str) -> String {

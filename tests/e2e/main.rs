@@ -4,4 +4,5 @@
 //! They need root (network namespaces); without it each test says so and returns.
 
 mod delay;
+mod inject;
 mod support;

@@ -1,0 +1,534 @@
+//! `inject` and `eject` end to end: the real binary against the test cluster's API server
+//! (JSON Patch, resourceVersion conflicts, RBAC denials, server-side dry run) and its
+//! operator/StatefulSet controllers, which roll pods that then run the real agent.
+
+use serde_json::{Value, json};
+
+use crate::support::{Env, basic_cluster, have_root, netem, netem_with_stdin, start_cluster};
+
+const TC: (&str, &str) = ("pingcap.com/v1alpha1", "TidbCluster");
+const STS: (&str, &str) = ("apps/v1", "StatefulSet");
+const COMPONENTS: [&str; 3] = ["pd", "tikv", "tidb"];
+
+fn get(env: &Env, (api, kind): (&str, &str), name: &str) -> Value {
+    env.cluster
+        .get(api, kind, "default", name)
+        .unwrap_or_else(|| panic!("{kind} {name} missing"))
+}
+
+fn tc_spec(env: &Env) -> Value {
+    get(env, TC, "basic")["spec"].clone()
+}
+
+/// PATCH requests to paths containing `path_part`, whatever the answer.
+fn patches(env: &Env, path_part: &str) -> Vec<netem_testcluster::RequestRecord> {
+    env.cluster
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && r.path.contains(path_part))
+        .collect()
+}
+
+/// Patches that changed something: accepted, and not a dry run.
+fn real_patches(env: &Env, path_part: &str) -> usize {
+    patches(env, path_part)
+        .iter()
+        .filter(|r| !r.query.contains("dryRun") && r.status < 300)
+        .count()
+}
+
+fn agents_in(list: &Value) -> Vec<Value> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["name"] == "netem-agent")
+        .cloned()
+        .collect()
+}
+
+fn pod(env: &Env, name: &str) -> Value {
+    env.cluster
+        .get("v1", "Pod", "default", name)
+        .unwrap_or_else(|| panic!("pod {name} missing"))
+}
+
+fn agent_ready(pod: &Value) -> bool {
+    pod["status"]["containerStatuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["name"] == "netem-agent" && c["ready"] == true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inject_rolls_pods_with_the_agent_and_eject_restores_the_spec() {
+    if !have_root() {
+        return;
+    }
+    let env = basic_cluster().await;
+    env.cluster
+        .wait_ready(
+            "default",
+            &["basic-pd-0", "basic-tikv-0", "basic-tidb-0"],
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let before = tc_spec(&env);
+
+    let run = netem(
+        &env,
+        &["inject", "tc/basic", "--yes", "--wait", "--timeout", "2m"],
+    )
+    .await
+    .ok();
+    assert!(
+        run.stdout
+            .contains("tidbcluster/basic patched: netem-agent added to pd, tikv, tidb"),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("done: pd 1/1, tikv 1/1, tidb 1/1"),
+        "{run}"
+    );
+    // JSON Patch, never a merge patch that would replace the lists.
+    let sent = patches(&env, "/tidbclusters/basic");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        sent[0].content_type.as_deref(),
+        Some("application/json-patch+json")
+    );
+    assert_eq!(sent[0].status, 200);
+    let spec = tc_spec(&env);
+    for c in COMPONENTS {
+        let agents = agents_in(&spec[c]["additionalContainers"]);
+        assert_eq!(agents.len(), 1, "{c}");
+        let p = pod(&env, &format!("basic-{c}-0"));
+        assert!(agent_ready(&p), "basic-{c}-0 runs no ready agent: {p}");
+        // The operator's own container is still there, untouched by name.
+        assert!(
+            p["spec"]["containers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["name"] == c)
+        );
+    }
+
+    // Again: nothing to do, nothing written.
+    let run = netem(&env, &["inject", "tc/basic", "--yes"]).await.ok();
+    assert!(run.stdout.contains("unchanged"), "{run}");
+    assert_eq!(real_patches(&env, "/tidbclusters/basic"), 1);
+
+    let run = netem(
+        &env,
+        &[
+            "eject",
+            "tidb-cluster/basic",
+            "--yes",
+            "--wait",
+            "--timeout",
+            "2m",
+        ],
+    )
+    .await
+    .ok();
+    assert!(
+        run.stdout
+            .contains("netem-agent removed from pd, tikv, tidb"),
+        "{run}"
+    );
+    assert_eq!(
+        tc_spec(&env),
+        before,
+        "eject must give back the spec exactly"
+    );
+    for c in COMPONENTS {
+        let p = pod(&env, &format!("basic-{c}-0"));
+        assert!(
+            !p["spec"]["containers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["name"] == "netem-agent")
+        );
+    }
+
+    // Eject twice: a no-op.
+    let run = netem(&env, &["eject", "tc/basic", "--yes"]).await.ok();
+    assert!(run.stdout.contains("unchanged"), "{run}");
+    assert_eq!(real_patches(&env, "/tidbclusters/basic"), 2);
+    env.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_image_updates_the_agent_in_place_and_user_containers_stay() {
+    if !have_root() {
+        return;
+    }
+    let env = start_cluster().await;
+    let mut tc = netem_testcluster::basic_tidbcluster("default", "basic");
+    let sidecar = json!({"name": "log-tailer", "image": "busybox:1.36", "args": ["tail", "-F", "/var/log/tidb/slow.log"]});
+    tc["spec"]["tidb"]["additionalContainers"] = json!([sidecar]);
+    env.cluster.create(tc).unwrap();
+
+    netem(
+        &env,
+        &[
+            "inject",
+            "tc/basic",
+            "--component",
+            "tidb,pd",
+            "--image",
+            "example.com/agent:1",
+            "--yes",
+        ],
+    )
+    .await
+    .ok();
+    let run = netem(
+        &env,
+        &[
+            "inject",
+            "basic",
+            "--component",
+            "tidb",
+            "--image",
+            "example.com/agent:2",
+            "--yes",
+        ],
+    )
+    .await
+    .ok();
+    assert!(run.stdout.contains("updated in tidb"), "{run}");
+    let spec = tc_spec(&env);
+    let list = spec["tidb"]["additionalContainers"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0], sidecar);
+    assert_eq!(list[1]["name"], "netem-agent");
+    assert_eq!(list[1]["image"], "example.com/agent:2");
+    assert_eq!(
+        agents_in(&spec["pd"]["additionalContainers"])[0]["image"],
+        "example.com/agent:1"
+    );
+    assert!(
+        spec["tikv"].get("additionalContainers").is_none(),
+        "tikv was not asked for"
+    );
+
+    netem(&env, &["eject", "tc/basic", "--yes"]).await.ok();
+    let spec = tc_spec(&env);
+    assert_eq!(spec["tidb"]["additionalContainers"], json!([sidecar]));
+    assert!(spec["pd"].get("additionalContainers").is_none());
+    assert!(spec["tidb"].get("additionalVolumes").is_none());
+    env.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrent_writer_causes_a_retry_not_a_lost_update() {
+    if !have_root() {
+        return;
+    }
+    let env = basic_cluster().await;
+    env.cluster
+        .conflict_next_writes("tidbclusters", "default", "basic", 2);
+    let run = netem(&env, &["inject", "tc/basic", "--yes"]).await.ok();
+    assert!(run.stderr.contains("changed meanwhile"), "{run}");
+    let statuses: Vec<u16> = patches(&env, "/tidbclusters/basic")
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [409, 409, 200],
+        "two guarded writes refused, the third after re-reading"
+    );
+    let tc = get(&env, TC, "basic");
+    for c in COMPONENTS {
+        assert_eq!(agents_in(&tc["spec"][c]["additionalContainers"]).len(), 1);
+    }
+    env.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_racing_injects_leave_one_agent() {
+    if !have_root() {
+        return;
+    }
+    let env = basic_cluster().await;
+    let (a, b) = tokio::join!(
+        netem(&env, &["inject", "tc/basic", "--yes"]),
+        netem(&env, &["inject", "tc/basic", "--yes"])
+    );
+    a.ok();
+    b.ok();
+    // One write: the loser either got 409 and re-read, or came second and found the agent.
+    assert_eq!(real_patches(&env, "/tidbclusters/basic"), 1);
+    let spec = tc_spec(&env);
+    for c in COMPONENTS {
+        assert_eq!(agents_in(&spec[c]["additionalContainers"]).len(), 1, "{c}");
+        assert_eq!(
+            spec[c]["additionalVolumes"].as_array().unwrap().len(),
+            1,
+            "{c}"
+        );
+    }
+    env.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_write_nothing() {
+    if !have_root() {
+        return;
+    }
+    let env = basic_cluster().await;
+    let before = tc_spec(&env);
+
+    // No terminal and no --yes.
+    let run = netem_with_stdin(&env, &["inject", "tc/basic"], Some("y\n"))
+        .await
+        .failed();
+    assert!(run.stderr.contains("pass --yes"), "{run}");
+    let run = netem(&env, &["eject", "tc/basic"]).await.ok();
+    assert!(
+        run.stdout.contains("unchanged"),
+        "nothing to eject needs no confirmation: {run}"
+    );
+
+    // RBAC: patch denied.
+    env.cluster.deny("patch", "tidbclusters");
+    let run = netem(&env, &["inject", "tc/basic", "--yes"]).await.failed();
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{run}");
+    assert!(
+        errors[0].contains(
+            "cannot patch tidbclusters.pingcap.com \"basic\" in namespace default: forbidden"
+        ),
+        "{run}"
+    );
+    env.cluster.allow_all();
+
+    // Unknown component, missing object.
+    let run = netem(
+        &env,
+        &["inject", "tc/basic", "--component", "tiflash", "--yes"],
+    )
+    .await
+    .failed();
+    assert!(
+        run.stderr
+            .contains("\"tiflash\" is not in this TidbCluster's spec (present: pd, tikv, tidb)"),
+        "{run}"
+    );
+    let run = netem(&env, &["inject", "tc/nope", "--yes"]).await.failed();
+    assert!(
+        run.stderr
+            .contains("tidbcluster/nope not found in namespace default"),
+        "{run}"
+    );
+
+    // Pod Security.
+    env.cluster.add_namespace(
+        "default",
+        &[("pod-security.kubernetes.io/enforce", "baseline")],
+    );
+    let run = netem(&env, &["inject", "tc/basic", "--yes"]).await.failed();
+    assert!(
+        run.stderr.contains(
+            "kubectl label namespace default pod-security.kubernetes.io/enforce=privileged"
+        ),
+        "{run}"
+    );
+    env.cluster.add_namespace("default", &[]);
+
+    assert_eq!(real_patches(&env, "/tidbclusters/"), 0);
+    assert_eq!(tc_spec(&env), before);
+    env.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_network_components_are_refused() {
+    if !have_root() {
+        return;
+    }
+    let env = start_cluster().await;
+    let mut tc = netem_testcluster::basic_tidbcluster("default", "basic");
+    tc["spec"]["tidb"]["hostNetwork"] = json!(true);
+    env.cluster.create(tc).unwrap();
+    let run = netem(&env, &["inject", "tc/basic", "--yes"]).await.failed();
+    assert!(run.stderr.contains("tidb uses hostNetwork"), "{run}");
+    assert!(run.stderr.contains("--component pd,tikv"), "{run}");
+    assert_eq!(real_patches(&env, "/tidbclusters/"), 0);
+    netem(
+        &env,
+        &["inject", "tc/basic", "--component", "pd,tikv", "--yes"],
+    )
+    .await
+    .ok();
+    env.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_prints_the_patch_and_writes_nothing() {
+    if !have_root() {
+        return;
+    }
+    let env = basic_cluster().await;
+    let before = get(&env, TC, "basic");
+    let run = netem(&env, &["inject", "tc/basic", "--dry-run"]).await.ok();
+    let patch: Value = serde_json::from_str(&run.stdout).expect("stdout is the JSON Patch");
+    assert_eq!(patch[0]["path"], "/metadata/resourceVersion");
+    assert_eq!(patch[0]["value"], before["metadata"]["resourceVersion"]);
+    assert!(
+        patch
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|op| op["path"] == "/spec/pd/additionalContainers")
+    );
+    assert!(run.stderr.contains("server-side dry run accepted"), "{run}");
+    let sent = patches(&env, "/tidbclusters/basic");
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].query.contains("dryRun=All"), "{sent:?}");
+    assert_eq!(
+        get(&env, TC, "basic"),
+        before,
+        "a dry run must not store anything"
+    );
+    env.cluster.shutdown().await;
+}
+
+fn web_statefulset(labels: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "web", "namespace": "default", "labels": labels},
+        "spec": {
+            "replicas": 2,
+            "serviceName": "web",
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "registry.k8s.io/nginx-slim:0.24"}]}
+            }
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statefulset_fallback_without_the_crd() {
+    if !have_root() {
+        return;
+    }
+    let env = start_cluster().await;
+    env.cluster.set_tidb_crd_installed(false);
+    env.cluster
+        .create(web_statefulset(json!({"app": "web"})))
+        .unwrap();
+    let before = get(&env, STS, "web")["spec"].clone();
+
+    let run = netem(&env, &["inject", "tc/web", "--yes"]).await.failed();
+    assert!(
+        run.stderr
+            .contains("does not serve tidbclusters.pingcap.com"),
+        "{run}"
+    );
+
+    let run = netem(
+        &env,
+        &["inject", "web", "--yes", "--wait", "--timeout", "2m"],
+    )
+    .await
+    .ok();
+    assert!(
+        run.stderr
+            .contains("TidbCluster CRD not installed: using statefulset/web"),
+        "{run}"
+    );
+    let spec = get(&env, STS, "web")["spec"].clone();
+    let names: Vec<&str> = spec["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["web", "netem-agent"]);
+    for p in ["web-0", "web-1"] {
+        assert!(agent_ready(&pod(&env, p)), "{p}");
+    }
+    let run = netem(&env, &["inject", "sts/web", "--yes"]).await.ok();
+    assert!(run.stdout.contains("statefulset/web unchanged"), "{run}");
+
+    netem(
+        &env,
+        &[
+            "eject",
+            "statefulset/web",
+            "--yes",
+            "--wait",
+            "--timeout",
+            "2m",
+        ],
+    )
+    .await
+    .ok();
+    let after = get(&env, STS, "web")["spec"].clone();
+    assert_eq!(
+        after["template"], before["template"],
+        "eject restores the pod template exactly"
+    );
+    env.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_managed_statefulsets_need_force() {
+    if !have_root() {
+        return;
+    }
+    let env = basic_cluster().await;
+    env.cluster
+        .wait_ready(
+            "default",
+            &["basic-pd-0"],
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let run = netem(&env, &["inject", "sts/basic-pd", "--yes"])
+        .await
+        .failed();
+    assert!(run.stderr.contains("managed by TidbCluster/basic"), "{run}");
+    assert!(
+        run.stderr
+            .contains("kubectl netem inject tidb-cluster/basic --component pd"),
+        "{run}"
+    );
+    assert_eq!(real_patches(&env, "/statefulsets/"), 0);
+
+    env.cluster
+        .create(web_statefulset(
+            json!({"app": "web", "app.kubernetes.io/managed-by": "Helm"}),
+        ))
+        .unwrap();
+    let run = netem(&env, &["inject", "sts/web", "--yes"]).await.failed();
+    assert!(
+        run.stderr
+            .contains("Helm (label app.kubernetes.io/managed-by)"),
+        "{run}"
+    );
+    netem(&env, &["inject", "sts/web", "--yes", "--force"])
+        .await
+        .ok();
+    assert_eq!(
+        agents_in(&get(&env, STS, "web")["spec"]["template"]["spec"]["containers"]).len(),
+        1
+    );
+    env.cluster.shutdown().await;
+}
