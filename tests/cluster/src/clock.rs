@@ -117,7 +117,11 @@ pub fn new_uid() -> String {
 pub fn new_uid_for(a: &str, b: &str) -> String {
     let h1 = Sha1::digest(format!("{a}\0{b}").as_bytes());
     let h2 = Sha1::digest(h1);
-    h1.iter().chain(h2.iter()).take(32).map(|x| format!("{x:02x}")).collect()
+    h1.iter()
+        .chain(h2.iter())
+        .take(32)
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 /// Parse a duration flag: `5ms`, `1.5s`, `250us`, `0`.

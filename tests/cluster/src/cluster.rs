@@ -36,7 +36,12 @@ pub struct ClusterConfig {
 impl ClusterConfig {
     /// Defaults: no agent, no latency, networking on.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        ClusterConfig { dir: dir.into(), agent_bin: None, latency: Duration::ZERO, network: true }
+        ClusterConfig {
+            dir: dir.into(),
+            agent_bin: None,
+            latency: Duration::ZERO,
+            network: true,
+        }
     }
 }
 
@@ -56,8 +61,12 @@ static CLUSTER_SEQ: AtomicU32 = AtomicU32::new(0);
 
 fn resource_name(resource: &str) -> String {
     // "tidbclusters.pingcap.com" → "tidbclusters"; "pods/portforward" stays.
-    let (main, sub) = resource.split_once('/').map_or((resource, None), |(m, s)| (m, Some(s)));
-    let plural = Resource::by_name(main).map(|r| r.plural.to_string()).unwrap_or_else(|| main.to_string());
+    let (main, sub) = resource
+        .split_once('/')
+        .map_or((resource, None), |(m, s)| (m, Some(s)));
+    let plural = Resource::by_name(main)
+        .map(|r| r.plural.to_string())
+        .unwrap_or_else(|| main.to_string());
     match sub {
         Some(s) => format!("{plural}/{s}"),
         None => plural,
@@ -67,7 +76,8 @@ fn resource_name(resource: &str) -> String {
 impl Cluster {
     /// Start: PKI, HTTPS listener on 127.0.0.1, kubeconfig, node netns, controllers, kubelet.
     pub async fn start(cfg: ClusterConfig) -> anyhow::Result<Cluster> {
-        std::fs::create_dir_all(&cfg.dir).with_context(|| format!("creating {}", cfg.dir.display()))?;
+        std::fs::create_dir_all(&cfg.dir)
+            .with_context(|| format!("creating {}", cfg.dir.display()))?;
         let dir = std::fs::canonicalize(&cfg.dir)?;
         if let Some(bin) = &cfg.agent_bin
             && !bin.is_file()
@@ -79,15 +89,18 @@ impl Cluster {
         let server_url = format!("https://{}", listener.local_addr()?);
         let token = crate::clock::new_uid();
         let kubeconfig = dir.join("kubeconfig");
-        std::fs::write(&kubeconfig, kubeconfig::render(&server_url, &pki.ca_pem, &token))?;
+        std::fs::write(
+            &kubeconfig,
+            kubeconfig::render(&server_url, &pki.ca_pem, &token),
+        )?;
         std::fs::write(dir.join("ca.crt"), &pki.ca_pem)?;
         let seq = CLUSTER_SEQ.fetch_add(1, Ordering::Relaxed);
         let prefix = format!("ntc{}-{seq}", std::process::id());
         let node_netns = if cfg.network {
             let node = format!("{prefix}-node");
-            netns::create_node(&node)
-                .await
-                .with_context(|| format!("creating node netns {node} (pods as netns need root and iproute2)"))?;
+            netns::create_node(&node).await.with_context(|| {
+                format!("creating node netns {node} (pods as netns need root and iproute2)")
+            })?;
             Some(node)
         } else {
             None
@@ -106,9 +119,17 @@ impl Cluster {
         });
         let kubelet = Kubelet::new(
             shared.clone(),
-            KubeletConfig { agent_bin: cfg.agent_bin.clone(), node_netns: node_netns.clone(), prefix: prefix.clone() },
+            KubeletConfig {
+                agent_bin: cfg.agent_bin.clone(),
+                node_netns: node_netns.clone(),
+                prefix: prefix.clone(),
+            },
         );
-        let server = tokio::spawn(crate::server::run(listener, pki.server.clone(), shared.clone()));
+        let server = tokio::spawn(crate::server::run(
+            listener,
+            pki.server.clone(),
+            shared.clone(),
+        ));
         let control = tokio::spawn(control_loop(shared.clone(), kubelet.clone()));
         let cluster = Cluster {
             shared,
@@ -146,7 +167,9 @@ impl Cluster {
         match store.get(&NAMESPACES, "", name) {
             Some(mut ns) => {
                 ns["metadata"]["labels"] = l;
-                ns["metadata"].as_object_mut().map(|m| m.remove("resourceVersion"));
+                ns["metadata"]
+                    .as_object_mut()
+                    .map(|m| m.remove("resourceVersion"));
                 let _ = store.update(&NAMESPACES, "", name, ns, None, "testcluster", false, false);
             }
             None => {
@@ -161,8 +184,16 @@ impl Cluster {
     pub fn create(&self, obj: Value) -> anyhow::Result<Value> {
         let av = obj["apiVersion"].as_str().unwrap_or("");
         let kind = obj["kind"].as_str().unwrap_or("");
-        let res = Resource::by_kind(av, kind).with_context(|| format!("{av} {kind} is not served"))?;
-        let ns = if res.namespaced { obj["metadata"]["namespace"].as_str().unwrap_or("default").to_string() } else { String::new() };
+        let res =
+            Resource::by_kind(av, kind).with_context(|| format!("{av} {kind} is not served"))?;
+        let ns = if res.namespaced {
+            obj["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default")
+                .to_string()
+        } else {
+            String::new()
+        };
         lock(&self.shared.store)
             .create(res, &ns, obj, "testcluster", false)
             .map_err(|e| anyhow::anyhow!("{}", e.message))
@@ -188,7 +219,9 @@ impl Cluster {
 
     /// Remove (false) or reinstall (true) the TidbCluster CRD: discovery and its paths.
     pub fn set_tidb_crd_installed(&self, installed: bool) {
-        self.shared.crd_installed.store(installed, Ordering::Relaxed);
+        self.shared
+            .crd_installed
+            .store(installed, Ordering::Relaxed);
     }
 
     /// Simulate a concurrent writer: before each of the next `n` API writes to the object,
@@ -201,17 +234,27 @@ impl Cluster {
 
     /// A running pod's IP.
     pub fn pod_ip(&self, ns: &str, name: &str) -> Option<Ipv4Addr> {
-        lock(&self.shared.pods).get(&(ns.to_string(), name.to_string())).and_then(|p| p.ip)
+        lock(&self.shared.pods)
+            .get(&(ns.to_string(), name.to_string()))
+            .and_then(|p| p.ip)
     }
 
     /// A running pod's netns (None without networking).
     pub fn pod_netns(&self, ns: &str, name: &str) -> Option<String> {
-        lock(&self.shared.pods).get(&(ns.to_string(), name.to_string())).and_then(|p| p.netns.clone())
+        lock(&self.shared.pods)
+            .get(&(ns.to_string(), name.to_string()))
+            .and_then(|p| p.netns.clone())
     }
 
     /// The netns holding the bridge; `ip netns exec` it to ping pods.
     pub fn node_netns(&self) -> Option<String> {
         self.node_netns.clone()
+    }
+
+    /// Every change from now on (as watch events: ADDED, MODIFIED, DELETED), for tests that
+    /// must see orderings polling could miss (e.g. which pod a rollout deleted first).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<crate::store::Event>> {
+        lock(&self.shared.store).subscribe_events()
     }
 
     /// Requests served so far.
@@ -220,19 +263,29 @@ impl Cluster {
     }
 
     /// Wait until these pods exist, are Ready and not terminating.
-    pub async fn wait_ready(&self, ns: &str, names: &[&str], timeout: Duration) -> anyhow::Result<()> {
+    pub async fn wait_ready(
+        &self,
+        ns: &str,
+        names: &[&str],
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let pending: Vec<&str> = {
                 let store = lock(&self.shared.store);
-                names.iter().copied().filter(|n| {
-                    !store.get(&PODS, ns, n).is_some_and(|p| {
-                        p["metadata"]["deletionTimestamp"].is_null()
-                            && p["status"]["conditions"].as_array().is_some_and(|cs| {
-                                cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True")
-                            })
+                names
+                    .iter()
+                    .copied()
+                    .filter(|n| {
+                        !store.get(&PODS, ns, n).is_some_and(|p| {
+                            p["metadata"]["deletionTimestamp"].is_null()
+                                && p["status"]["conditions"].as_array().is_some_and(|cs| {
+                                    cs.iter()
+                                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                                })
+                        })
                     })
-                }).collect()
+                    .collect()
             };
             if pending.is_empty() {
                 return Ok(());
@@ -279,7 +332,9 @@ impl Drop for Cluster {
 
 /// Delete every netns whose name starts with `prefix-`.
 fn cleanup_netns_blocking(prefix: &str) {
-    let Ok(entries) = std::fs::read_dir("/run/netns") else { return };
+    let Ok(entries) = std::fs::read_dir("/run/netns") else {
+        return;
+    };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.starts_with(&format!("{prefix}-")) {

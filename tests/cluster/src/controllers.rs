@@ -54,7 +54,10 @@ fn operator(store: &mut Store) {
         if tc["metadata"]["deletionTimestamp"].is_string() {
             continue;
         }
-        let ns = tc["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+        let ns = tc["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         for (component, spec) in tidb::components(&tc) {
             let want = tidb::desired_statefulset(&tc, &component, &spec);
             let name = want["metadata"]["name"].as_str().unwrap_or("").to_string();
@@ -70,8 +73,19 @@ fn operator(store: &mut Store) {
                         let mut next = have.clone();
                         next["spec"]["template"] = want["spec"]["template"].clone();
                         next["spec"]["replicas"] = want["spec"]["replicas"].clone();
-                        next["metadata"].as_object_mut().map(|m| m.remove("resourceVersion"));
-                        let _ = store.update(&STATEFULSETS, &ns, &name, next, None, MANAGER, false, false);
+                        next["metadata"]
+                            .as_object_mut()
+                            .map(|m| m.remove("resourceVersion"));
+                        let _ = store.update(
+                            &STATEFULSETS,
+                            &ns,
+                            &name,
+                            next,
+                            None,
+                            MANAGER,
+                            false,
+                            false,
+                        );
                     }
                 }
             }
@@ -80,19 +94,26 @@ fn operator(store: &mut Store) {
 }
 
 fn pod_ready(pod: &Value) -> bool {
-    pod["status"]["conditions"]
-        .as_array()
-        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    pod["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
 }
 
 fn new_pod(sts: &Value, ordinal: i64, rev: &str) -> Value {
-    let name = format!("{}-{ordinal}", sts["metadata"]["name"].as_str().unwrap_or(""));
+    let name = format!(
+        "{}-{ordinal}",
+        sts["metadata"]["name"].as_str().unwrap_or("")
+    );
     let tpl = &sts["spec"]["template"];
     let mut labels = tpl["metadata"]["labels"].clone();
     if !labels.is_object() {
         labels = json!({});
     }
-    labels["controller-revision-hash"] = json!(format!("{}-{rev}", sts["metadata"]["name"].as_str().unwrap_or("")));
+    labels["controller-revision-hash"] = json!(format!(
+        "{}-{rev}",
+        sts["metadata"]["name"].as_str().unwrap_or("")
+    ));
     labels["statefulset.kubernetes.io/pod-name"] = json!(name);
     labels["apps.kubernetes.io/pod-index"] = json!(ordinal.to_string());
     let mut meta = json!({
@@ -117,7 +138,10 @@ fn new_pod(sts: &Value, ordinal: i64, rev: &str) -> Value {
 
 fn statefulsets(store: &mut Store) {
     for sts in store.list(&STATEFULSETS, None) {
-        let ns = sts["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+        let ns = sts["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         let name = sts["metadata"]["name"].as_str().unwrap_or("").to_string();
         let uid = sts["metadata"]["uid"].as_str().unwrap_or("").to_string();
         let replicas = sts["spec"]["replicas"].as_i64().unwrap_or(1);
@@ -151,7 +175,8 @@ fn statefulsets(store: &mut Store) {
         let settled = (0..replicas).all(|i| {
             find(i).is_some_and(|p| pod_ready(p) && !p["metadata"]["deletionTimestamp"].is_string())
         });
-        let is_current = |p: &Value| p["metadata"]["labels"]["controller-revision-hash"] == json!(rev_label);
+        let is_current =
+            |p: &Value| p["metadata"]["labels"]["controller-revision-hash"] == json!(rev_label);
         if settled
             && let Some((_, p)) = pods
                 .iter()
@@ -166,7 +191,10 @@ fn statefulsets(store: &mut Store) {
         let current_rev = if updated == live.len() && live.len() as i64 == replicas {
             rev_label.clone()
         } else {
-            sts["status"]["currentRevision"].as_str().unwrap_or(&rev_label).to_string()
+            sts["status"]["currentRevision"]
+                .as_str()
+                .unwrap_or(&rev_label)
+                .to_string()
         };
         let status = json!({
             "observedGeneration": sts["metadata"]["generation"],
@@ -182,8 +210,19 @@ fn statefulsets(store: &mut Store) {
         if sts["status"] != status {
             let mut next = sts.clone();
             next["status"] = status;
-            next["metadata"].as_object_mut().map(|m| m.remove("resourceVersion"));
-            let _ = store.update(&STATEFULSETS, &ns, &name, next, None, STS_MANAGER, false, true);
+            next["metadata"]
+                .as_object_mut()
+                .map(|m| m.remove("resourceVersion"));
+            let _ = store.update(
+                &STATEFULSETS,
+                &ns,
+                &name,
+                next,
+                None,
+                STS_MANAGER,
+                false,
+                true,
+            );
         }
     }
 }
@@ -229,12 +268,19 @@ mod tests {
 
     fn set_ready(store: &mut Store, ns: &str, name: &str) {
         let mut p = store.get(&PODS, ns, name).unwrap();
-        p["status"] = json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]});
-        store.update(&PODS, ns, name, p, None, "kubelet", false, true).unwrap();
+        p["status"] =
+            json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]});
+        store
+            .update(&PODS, ns, name, p, None, "kubelet", false, true)
+            .unwrap();
     }
 
     fn pods(store: &Store) -> Vec<String> {
-        store.list(&PODS, None).iter().map(|p| p["metadata"]["name"].as_str().unwrap().to_string()).collect()
+        store
+            .list(&PODS, None)
+            .iter()
+            .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
     }
 
     #[test]
@@ -242,22 +288,49 @@ mod tests {
         let mut s = Store::new();
         let mut tc = tidb::basic_tidbcluster("default", "basic");
         tc["spec"]["tikv"]["replicas"] = json!(3);
-        s.create(&TIDBCLUSTERS, "default", tc, "test", false).unwrap();
+        s.create(&TIDBCLUSTERS, "default", tc, "test", false)
+            .unwrap();
         reconcile(&mut s);
-        assert_eq!(pods(&s), ["basic-pd-0", "basic-tidb-0", "basic-tikv-0", "basic-tikv-1", "basic-tikv-2"]);
+        assert_eq!(
+            pods(&s),
+            [
+                "basic-pd-0",
+                "basic-tidb-0",
+                "basic-tikv-0",
+                "basic-tikv-1",
+                "basic-tikv-2"
+            ]
+        );
         let pd = s.get(&PODS, "default", "basic-pd-0").unwrap();
-        assert_eq!(pd["metadata"]["labels"]["app.kubernetes.io/component"], "pd");
+        assert_eq!(
+            pd["metadata"]["labels"]["app.kubernetes.io/component"],
+            "pd"
+        );
         assert_eq!(pd["metadata"]["ownerReferences"][0]["name"], "basic-pd");
         for p in pods(&s) {
             set_ready(&mut s, "default", &p);
         }
         let mut tc = s.get(&TIDBCLUSTERS, "default", "basic").unwrap();
-        tc["spec"]["tikv"]["additionalContainers"] = json!([{"name": "netem-agent", "image": "agent"}]);
-        s.update(&TIDBCLUSTERS, "default", "basic", tc, None, "test", false, false).unwrap();
+        tc["spec"]["tikv"]["additionalContainers"] =
+            json!([{"name": "netem-agent", "image": "agent"}]);
+        s.update(
+            &TIDBCLUSTERS,
+            "default",
+            "basic",
+            tc,
+            None,
+            "test",
+            false,
+            false,
+        )
+        .unwrap();
         reconcile(&mut s);
-        let deleting: Vec<String> = s.list(&PODS, None).iter()
+        let deleting: Vec<String> = s
+            .list(&PODS, None)
+            .iter()
             .filter(|p| p["metadata"]["deletionTimestamp"].is_string())
-            .map(|p| p["metadata"]["name"].as_str().unwrap().to_string()).collect();
+            .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+            .collect();
         assert_eq!(deleting, ["basic-tikv-2"]);
         // Nothing more happens until that pod is gone and its successor is ready.
         reconcile(&mut s);
@@ -265,22 +338,48 @@ mod tests {
         reconcile(&mut s);
         let new2 = s.get(&PODS, "default", "basic-tikv-2").unwrap();
         assert_eq!(new2["spec"]["containers"][1]["name"], "netem-agent");
-        assert!(s.get(&PODS, "default", "basic-tikv-1").unwrap()["metadata"]["deletionTimestamp"].is_null());
+        assert!(
+            s.get(&PODS, "default", "basic-tikv-1").unwrap()["metadata"]["deletionTimestamp"]
+                .is_null()
+        );
         set_ready(&mut s, "default", "basic-tikv-2");
         reconcile(&mut s);
-        assert!(s.get(&PODS, "default", "basic-tikv-1").unwrap()["metadata"]["deletionTimestamp"].is_string());
+        assert!(
+            s.get(&PODS, "default", "basic-tikv-1").unwrap()["metadata"]["deletionTimestamp"]
+                .is_string()
+        );
     }
 
     #[test]
     fn operator_reverts_direct_statefulset_edits() {
         let mut s = Store::new();
-        s.create(&TIDBCLUSTERS, "default", tidb::basic_tidbcluster("default", "basic"), "test", false).unwrap();
+        s.create(
+            &TIDBCLUSTERS,
+            "default",
+            tidb::basic_tidbcluster("default", "basic"),
+            "test",
+            false,
+        )
+        .unwrap();
         reconcile(&mut s);
         let mut sts = s.get(&STATEFULSETS, "default", "basic-pd").unwrap();
         sts["spec"]["template"]["spec"]["containers"][0]["image"] = json!("other");
-        s.update(&STATEFULSETS, "default", "basic-pd", sts, None, "test", false, false).unwrap();
+        s.update(
+            &STATEFULSETS,
+            "default",
+            "basic-pd",
+            sts,
+            None,
+            "test",
+            false,
+            false,
+        )
+        .unwrap();
         reconcile(&mut s);
         let sts = s.get(&STATEFULSETS, "default", "basic-pd").unwrap();
-        assert_eq!(sts["spec"]["template"]["spec"]["containers"][0]["image"], "pingcap/pd:v8.5.0");
+        assert_eq!(
+            sts["spec"]["template"]["spec"]["containers"][0]["image"],
+            "pingcap/pd:v8.5.0"
+        );
     }
 }

@@ -24,7 +24,8 @@ mod tests {
 
     #[test]
     fn has_context_namespace_and_token() {
-        let y: serde_json::Value = serde_yaml::from_str(&render("https://127.0.0.1:1", "PEM", "tok")).unwrap();
+        let y: serde_json::Value =
+            serde_yaml::from_str(&render("https://127.0.0.1:1", "PEM", "tok")).unwrap();
         assert_eq!(y["current-context"], "testcluster");
         assert_eq!(y["contexts"][0]["context"]["namespace"], "default");
         assert_eq!(y["users"][0]["user"]["token"], "tok");

@@ -40,7 +40,8 @@ struct Args {
 }
 
 fn parse_latency(s: &str) -> Result<Duration, String> {
-    netem_testcluster::clock::parse_duration(s).ok_or_else(|| format!("invalid duration {s:?} (e.g. 5ms, 0.2s)"))
+    netem_testcluster::clock::parse_duration(s)
+        .ok_or_else(|| format!("invalid duration {s:?} (e.g. 5ms, 0.2s)"))
 }
 
 #[tokio::main]
@@ -52,7 +53,9 @@ async fn main() -> anyhow::Result<()> {
         latency: args.latency,
         network: !args.no_network,
     };
-    let cluster = Cluster::start(cfg).await.context("starting the test cluster")?;
+    let cluster = Cluster::start(cfg)
+        .await
+        .context("starting the test cluster")?;
     for d in &args.deny {
         let Some((verb, res)) = d.split_once(':') else {
             bail!("--deny wants VERB:RESOURCE, got {d:?}");
@@ -71,7 +74,10 @@ async fn main() -> anyhow::Result<()> {
     if let Some(tc) = seed {
         cluster.create(tc)?;
     }
-    eprintln!("netem-testcluster: a local sandbox, not a cluster; API server at {}", cluster.server_url());
+    eprintln!(
+        "netem-testcluster: a local sandbox, not a cluster; API server at {}",
+        cluster.server_url()
+    );
     println!("{}", cluster.kubeconfig().display());
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {

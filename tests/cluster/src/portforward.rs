@@ -52,7 +52,11 @@ pub fn parse_ports(q: &[(String, String)]) -> Result<Vec<u16>, ApiError> {
         for p in v.split(',').filter(|p| !p.is_empty()) {
             match p.trim().parse::<u16>() {
                 Ok(n) if n > 0 => out.push(n),
-                _ => return Err(ApiError::bad_request(format!("invalid port {p:?}: must be 1-65535"))),
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                        "invalid port {p:?}: must be 1-65535"
+                    )));
+                }
             }
         }
     }
@@ -111,7 +115,9 @@ pub async fn handle(
     let runtime = lock(&shared.pods).get(&(ns.clone(), name.clone())).cloned();
     let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
     tokio::spawn(async move {
-        let Ok(upgraded) = hyper::upgrade::on(req).await else { return };
+        let Ok(upgraded) = hyper::upgrade::on(req).await else {
+            return;
+        };
         let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
         let netns_name = runtime.and_then(|r| r.netns);
         forward(ws, ports, netns_name, &uid).await;
@@ -179,7 +185,11 @@ where
                         match r.read(&mut buf).await {
                             Ok(0) | Err(_) => break,
                             Ok(n) => {
-                                if tx.send(Message::binary(frame(ch, &buf[..n]))).await.is_err() {
+                                if tx
+                                    .send(Message::binary(frame(ch, &buf[..n])))
+                                    .await
+                                    .is_err()
+                                {
                                     break;
                                 }
                             }
@@ -190,7 +200,9 @@ where
             Err(e) => {
                 writers.push(None);
                 let msg = dial_error(*p, uid, netns_name.as_deref(), &e);
-                let _ = out_tx.send(Message::binary(frame(ch + 1, msg.as_bytes()))).await;
+                let _ = out_tx
+                    .send(Message::binary(frame(ch + 1, msg.as_bytes())))
+                    .await;
             }
         }
     }
@@ -227,11 +239,16 @@ where
         }
     };
     tokio::pin!(pump_in);
-    tokio::select! {
-        _ = pump_out => {}
-        _ = &mut pump_in => {
-            for r in &readers { r.abort(); }
+    let client_closed = tokio::select! {
+        _ = pump_out => false,
+        _ = &mut pump_in => true,
+    };
+    if client_closed {
+        for r in &readers {
+            r.abort();
         }
+        // Answer the client's Close and end TLS properly (close_notify), as a real server does.
+        let _ = sink.close().await;
     }
 }
 
@@ -242,12 +259,18 @@ mod tests {
 
     #[test]
     fn rfc6455_accept_key() {
-        assert_eq!(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(
+            accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 
     #[test]
     fn picks_v4_from_kube_rs_offer() {
-        assert_eq!(pick_protocol("v5.channel.k8s.io, v4.channel.k8s.io"), Some("v4.channel.k8s.io"));
+        assert_eq!(
+            pick_protocol("v5.channel.k8s.io, v4.channel.k8s.io"),
+            Some("v4.channel.k8s.io")
+        );
         assert_eq!(pick_protocol("SPDY/3.1+portforward.k8s.io"), None);
     }
 

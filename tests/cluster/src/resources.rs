@@ -66,7 +66,9 @@ pub static NAMESPACES: Resource = Resource {
     kind: "Namespace",
     namespaced: false,
     short_names: &["ns"],
-    verbs: &["create", "delete", "get", "list", "patch", "update", "watch"],
+    verbs: &[
+        "create", "delete", "get", "list", "patch", "update", "watch",
+    ],
     patch: PatchSupport::BuiltIn,
     status_subresource: true,
     subresources: &[],
@@ -262,7 +264,9 @@ pub fn resource_list(group: &str, version: &str, crd_installed: bool) -> Option<
     } else {
         format!("{group}/{version}")
     };
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
+    )
 }
 
 /// `/version`.

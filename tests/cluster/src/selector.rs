@@ -50,7 +50,11 @@ fn set_values(rest: &str, whole: &str) -> Result<Vec<String>, SelectorError> {
     let inner = rest
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(|| SelectorError(format!("unable to parse requirement: found '{whole}', expected: '('")))?;
+        .ok_or_else(|| {
+            SelectorError(format!(
+                "unable to parse requirement: found '{whole}', expected: '('"
+            ))
+        })?;
     Ok(inner
         .split(',')
         .map(|v| v.trim().to_string())
@@ -204,10 +208,14 @@ mod tests {
 
     #[test]
     fn equality_and_sets() {
-        let p = pod(json!({"app.kubernetes.io/component": "pd", "app.kubernetes.io/instance": "basic"}));
+        let p = pod(
+            json!({"app.kubernetes.io/component": "pd", "app.kubernetes.io/instance": "basic"}),
+        );
         let m = |s: &str| LabelSelector::parse(s).unwrap().matches(&p);
         assert!(m("app.kubernetes.io/component=pd"));
-        assert!(m("app.kubernetes.io/component==pd,app.kubernetes.io/instance=basic"));
+        assert!(m(
+            "app.kubernetes.io/component==pd,app.kubernetes.io/instance=basic"
+        ));
         assert!(!m("app.kubernetes.io/component=tikv"));
         assert!(m("app.kubernetes.io/component in (tikv, pd)"));
         assert!(!m("app.kubernetes.io/component notin (pd)"));

@@ -168,13 +168,14 @@ impl ApiError {
     }
 
     /// 422 from a JSON Patch that failed to apply (a failing `test`, a bad path): the real
-    /// server wraps the patch library's message in a generic "Invalid" response.
-    pub fn patch_failed(detail: impl Into<String>) -> Self {
+    /// server answers `NewGenericServerResponse(422, …)`, which drops the patch library's
+    /// message and leaves empty details.
+    pub fn patch_failed() -> Self {
         Self::new(
             422,
             "Invalid",
             "the server rejected our request due to an error in our request".into(),
-            Some(json!({"causes": [{"reason": "UnexpectedServerResponse", "message": detail.into()}]})),
+            Some(json!({})),
         )
     }
 

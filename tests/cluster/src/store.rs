@@ -174,7 +174,9 @@ impl Store {
         dry_run: bool,
     ) -> Result<Value, ApiError> {
         if !obj.is_object() {
-            return Err(ApiError::bad_request("the body of the request must be a JSON object"));
+            return Err(ApiError::bad_request(
+                "the body of the request must be a JSON object",
+            ));
         }
         if meta_str(&obj, "name").unwrap_or("").is_empty()
             && let Some(g) = meta_str(&obj, "generateName").map(str::to_string)
@@ -261,7 +263,9 @@ impl Store {
         };
         let old = &stored.obj;
         if !new.is_object() || !new["metadata"].is_object() {
-            return Err(ApiError::bad_request("the body of the request must be an object with metadata"));
+            return Err(ApiError::bad_request(
+                "the body of the request must be an object with metadata",
+            ));
         }
         if let Some(n) = meta_str(&new, "name")
             && n != name
@@ -291,7 +295,13 @@ impl Store {
         }
         new["apiVersion"] = json!(res.api_version());
         new["kind"] = json!(res.kind);
-        for f in ["uid", "creationTimestamp", "deletionTimestamp", "namespace", "resourceVersion"] {
+        for f in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "namespace",
+            "resourceVersion",
+        ] {
             match old["metadata"].get(f) {
                 Some(v) => new["metadata"][f] = v.clone(),
                 None => {
@@ -310,7 +320,11 @@ impl Store {
         }
         let old_generation = old["metadata"]["generation"].as_i64().unwrap_or(1);
         let bumped = generation_content(res, old) != generation_content(res, &new);
-        new["metadata"]["generation"] = json!(if bumped { old_generation + 1 } else { old_generation });
+        new["metadata"]["generation"] = json!(if bumped {
+            old_generation + 1
+        } else {
+            old_generation
+        });
         let causes = validate::validate_update(res.kind, old, &new);
         if !causes.is_empty() {
             return Err(ApiError::invalid(res, name, &causes));
@@ -356,7 +370,13 @@ impl Store {
     }
 
     /// Set `metadata.deletionTimestamp` on an object (graceful deletion).
-    pub fn mark_deleting(&mut self, res: &Resource, ns: &str, name: &str, obj: Value) -> Option<Value> {
+    pub fn mark_deleting(
+        &mut self,
+        res: &Resource,
+        ns: &str,
+        name: &str,
+        obj: Value,
+    ) -> Option<Value> {
         let k = key(res, ns, name);
         let stored = self.objects.get_mut(&k)?;
         self.rv += 1;
@@ -389,7 +409,9 @@ impl Store {
         let n = self.rv + 1;
         obj["metadata"]["annotations"]["testcluster.kubectl-netem.io/concurrent-writer"] =
             json!(n.to_string());
-        obj["metadata"].as_object_mut().map(|m| m.remove("resourceVersion"));
+        obj["metadata"]
+            .as_object_mut()
+            .map(|m| m.remove("resourceVersion"));
         let _ = self.update(res, ns, name, obj, None, "concurrent-writer", false, false);
     }
 }
@@ -406,47 +428,140 @@ mod tests {
     #[test]
     fn rv_bumps_generation_on_spec_change_and_noop_keeps_rv() {
         let mut s = Store::new();
-        let created = s.create(&TIDBCLUSTERS, "default", tc(), "t", false).unwrap();
-        let rv1 = created["metadata"]["resourceVersion"].as_str().unwrap().to_string();
+        let created = s
+            .create(&TIDBCLUSTERS, "default", tc(), "t", false)
+            .unwrap();
+        let rv1 = created["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let mut m = created.clone();
         m["metadata"]["labels"] = json!({"a": "b"});
-        let out = s.update(&TIDBCLUSTERS, "default", "basic", m, None, "t", false, false).unwrap();
+        let out = s
+            .update(
+                &TIDBCLUSTERS,
+                "default",
+                "basic",
+                m,
+                None,
+                "t",
+                false,
+                false,
+            )
+            .unwrap();
         assert_ne!(out["metadata"]["resourceVersion"], json!(rv1));
         assert_eq!(out["metadata"]["generation"], 1);
         let mut spec = out.clone();
         spec["spec"]["pd"]["replicas"] = json!(3);
-        let out2 = s.update(&TIDBCLUSTERS, "default", "basic", spec, None, "t", false, false).unwrap();
+        let out2 = s
+            .update(
+                &TIDBCLUSTERS,
+                "default",
+                "basic",
+                spec,
+                None,
+                "t",
+                false,
+                false,
+            )
+            .unwrap();
         assert_eq!(out2["metadata"]["generation"], 2);
-        let same = s.update(&TIDBCLUSTERS, "default", "basic", out2.clone(), None, "t", false, false).unwrap();
-        assert_eq!(same["metadata"]["resourceVersion"], out2["metadata"]["resourceVersion"]);
+        let same = s
+            .update(
+                &TIDBCLUSTERS,
+                "default",
+                "basic",
+                out2.clone(),
+                None,
+                "t",
+                false,
+                false,
+            )
+            .unwrap();
+        assert_eq!(
+            same["metadata"]["resourceVersion"],
+            out2["metadata"]["resourceVersion"]
+        );
     }
 
     #[test]
     fn stale_rv_is_409_and_dry_run_stores_nothing() {
         let mut s = Store::new();
-        let created = s.create(&TIDBCLUSTERS, "default", tc(), "t", false).unwrap();
+        let created = s
+            .create(&TIDBCLUSTERS, "default", tc(), "t", false)
+            .unwrap();
         let mut stale = created.clone();
         stale["metadata"]["resourceVersion"] = json!("1");
-        let e = s.update(&TIDBCLUSTERS, "default", "basic", stale, None, "t", false, false).unwrap_err();
+        let e = s
+            .update(
+                &TIDBCLUSTERS,
+                "default",
+                "basic",
+                stale,
+                None,
+                "t",
+                false,
+                false,
+            )
+            .unwrap_err();
         assert_eq!(e.code, 409);
         let mut dry = created.clone();
         dry["spec"]["pd"]["replicas"] = json!(5);
-        let out = s.update(&TIDBCLUSTERS, "default", "basic", dry, None, "t", true, false).unwrap();
+        let out = s
+            .update(
+                &TIDBCLUSTERS,
+                "default",
+                "basic",
+                dry,
+                None,
+                "t",
+                true,
+                false,
+            )
+            .unwrap();
         assert_eq!(out["spec"]["pd"]["replicas"], 5);
-        assert_eq!(s.get(&TIDBCLUSTERS, "default", "basic").unwrap()["spec"]["pd"]["replicas"], 1);
+        assert_eq!(
+            s.get(&TIDBCLUSTERS, "default", "basic").unwrap()["spec"]["pd"]["replicas"],
+            1
+        );
     }
 
     #[test]
     fn concurrent_writer_makes_guarded_write_conflict() {
         let mut s = Store::new();
-        let created = s.create(&TIDBCLUSTERS, "default", tc(), "t", false).unwrap();
+        let created = s
+            .create(&TIDBCLUSTERS, "default", tc(), "t", false)
+            .unwrap();
         s.conflict_next_writes(&TIDBCLUSTERS, "default", "basic", 1);
         s.before_api_write(&TIDBCLUSTERS, "default", "basic");
-        let e = s.update(&TIDBCLUSTERS, "default", "basic", created.clone(), None, "t", false, false).unwrap_err();
+        let e = s
+            .update(
+                &TIDBCLUSTERS,
+                "default",
+                "basic",
+                created.clone(),
+                None,
+                "t",
+                false,
+                false,
+            )
+            .unwrap_err();
         assert_eq!(e.code, 409);
         s.before_api_write(&TIDBCLUSTERS, "default", "basic");
         let fresh = s.get(&TIDBCLUSTERS, "default", "basic").unwrap();
-        assert!(s.update(&TIDBCLUSTERS, "default", "basic", fresh, None, "t", false, false).is_ok());
+        assert!(
+            s.update(
+                &TIDBCLUSTERS,
+                "default",
+                "basic",
+                fresh,
+                None,
+                "t",
+                false,
+                false
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -454,7 +569,9 @@ mod tests {
         let mut s = Store::new();
         let sts = json!({"metadata": {"name": "x"}, "spec": {"selector": {"matchLabels": {"a": "b"}},
             "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c"}]}}}});
-        let e = s.create(&STATEFULSETS, "default", sts, "t", false).unwrap_err();
+        let e = s
+            .create(&STATEFULSETS, "default", sts, "t", false)
+            .unwrap_err();
         assert_eq!(e.code, 422);
         assert!(e.message.starts_with("StatefulSet.apps \"x\" is invalid: spec.template.spec.containers[0].image: Required value"));
     }

@@ -8,7 +8,10 @@ pub const COMPONENTS: &[(&str, &[&str])] = &[
     ("pd", &["pd"]),
     ("tikv", &["tikv"]),
     ("tidb", &["slowlog", "tidb"]),
-    ("tiflash", &["tiflash", "serverlog", "errorlog", "clusterlog"]),
+    (
+        "tiflash",
+        &["tiflash", "serverlog", "errorlog", "clusterlog"],
+    ),
     ("ticdc", &["ticdc"]),
     ("pump", &["pump"]),
     ("tiproxy", &["tiproxy"]),
@@ -93,12 +96,19 @@ pub fn desired_statefulset(tc: &Value, component: &str, spec: &Value) -> Value {
         .map(str::to_string)
         .unwrap_or_else(|| format!("pingcap/{component}"));
     let main = operator_containers(component);
-    let main: Vec<&str> = if main.is_empty() { vec![component] } else { main.to_vec() };
+    let main: Vec<&str> = if main.is_empty() {
+        vec![component]
+    } else {
+        main.to_vec()
+    };
     let mut containers: Vec<Value> = main
         .iter()
         .map(|c| {
             let image = if *c == component || (component == "tidb" && *c == "tidb") {
-                spec["image"].as_str().map(str::to_string).unwrap_or(format!("{base}:{version}"))
+                spec["image"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or(format!("{base}:{version}"))
             } else {
                 "busybox:1.34.1".to_string()
             };
@@ -172,8 +182,10 @@ pub fn tidbcluster_with_agents(ns: &str, name: &str, pods: u32) -> Value {
             continue;
         }
         tc["spec"][c]["replicas"] = json!(n);
-        tc["spec"][c]["additionalContainers"] = json!([agent_container("ghcr.io/kubectl-netem/netem-agent:0.1.0")]);
-        tc["spec"][c]["additionalVolumes"] = json!([{"name": "netem-agent-run", "emptyDir": {"medium": "Memory"}}]);
+        tc["spec"][c]["additionalContainers"] =
+            json!([agent_container("ghcr.io/kubectl-netem/netem-agent:0.1.0")]);
+        tc["spec"][c]["additionalVolumes"] =
+            json!([{"name": "netem-agent-run", "emptyDir": {"medium": "Memory"}}]);
     }
     tc
 }
@@ -188,13 +200,24 @@ mod tests {
         tc["metadata"]["uid"] = json!("u1");
         tc["spec"]["pd"]["additionalContainers"] = json!([{"name": "netem-agent", "image": "a"}]);
         let comps = components(&tc);
-        assert_eq!(comps.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["pd", "tikv", "tidb"]);
+        assert_eq!(
+            comps.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+            ["pd", "tikv", "tidb"]
+        );
         let sts = desired_statefulset(&tc, "pd", &comps[0].1);
         assert_eq!(sts["metadata"]["name"], "basic-pd");
-        let names: Vec<&str> = sts["spec"]["template"]["spec"]["containers"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = sts["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["pd", "netem-agent"]);
         assert_eq!(sts["metadata"]["ownerReferences"][0]["kind"], "TidbCluster");
         let tidb = desired_statefulset(&tc, "tidb", &comps[2].1);
-        assert_eq!(tidb["spec"]["template"]["spec"]["containers"][0]["name"], "slowlog");
+        assert_eq!(
+            tidb["spec"]["template"]["spec"]["containers"][0]["name"],
+            "slowlog"
+        );
     }
 }

@@ -28,7 +28,11 @@ fn containers(spec: &Value, path: &str, out: &mut Vec<FieldCause>) {
                     field: format!("{path}.{list}[{i}].name"),
                 });
             }
-            if c.get("image").and_then(Value::as_str).unwrap_or("").is_empty() {
+            if c.get("image")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .is_empty()
+            {
                 out.push(FieldCause {
                     reason: "FieldValueRequired",
                     message: "Required value".into(),
@@ -154,7 +158,10 @@ mod tests {
 
     #[test]
     fn duplicate_container_names_are_invalid() {
-        let errs = validate("StatefulSet", &sts(json!([{"name": "a", "image": "x"}, {"name": "a", "image": "y"}])));
+        let errs = validate(
+            "StatefulSet",
+            &sts(json!([{"name": "a", "image": "x"}, {"name": "a", "image": "y"}])),
+        );
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].field, "spec.template.spec.containers[1].name");
         assert!(validate("StatefulSet", &sts(json!([{"name": "a", "image": "x"}]))).is_empty());
@@ -165,7 +172,10 @@ mod tests {
         let old = sts(json!([{"name": "a", "image": "x"}]));
         let mut new = old.clone();
         new["spec"]["serviceName"] = json!("other");
-        assert_eq!(validate_update("StatefulSet", &old, &new)[0].reason, "FieldValueForbidden");
+        assert_eq!(
+            validate_update("StatefulSet", &old, &new)[0].reason,
+            "FieldValueForbidden"
+        );
         let mut ok = old.clone();
         ok["spec"]["replicas"] = json!(3);
         assert!(validate_update("StatefulSet", &old, &ok).is_empty());

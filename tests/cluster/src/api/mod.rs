@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response};
 use serde_json::Value;
 
 use crate::resources::{self, TIDBCLUSTERS};
@@ -92,13 +92,17 @@ pub async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body
             Ok(v) => json_response(200, &v),
             Err(e) => error_response(&e),
         },
-        _ => error_response(&ApiError::method_not_allowed(format!(
-            "the server does not allow this method on the requested resource"
-        ))),
+        _ => error_response(&ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )),
     }
 }
 
-async fn object(shared: Arc<Shared>, req: Request<Incoming>, t: Target) -> Result<Response<Body>, ApiError> {
+async fn object(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+    t: Target,
+) -> Result<Response<Body>, ApiError> {
     if std::ptr::eq(t.res, &TIDBCLUSTERS) && !shared.crd_installed.load(Ordering::Relaxed) {
         return Err(ApiError::path_not_found());
     }
@@ -111,7 +115,8 @@ async fn object(shared: Arc<Shared>, req: Request<Incoming>, t: Target) -> Resul
     };
     let denied = {
         let d = lock(&shared.denied);
-        d.contains(&(verb.to_string(), resource.clone())) || d.contains(&("*".to_string(), resource.clone()))
+        d.contains(&(verb.to_string(), resource.clone()))
+            || d.contains(&("*".to_string(), resource.clone()))
     };
     if denied {
         return Err(ApiError::forbidden(
@@ -177,9 +182,4 @@ pub fn wants_table(accept: &str) -> bool {
         .split(',')
         .next()
         .is_some_and(|first| first.contains("as=Table"))
-}
-
-/// 200 with a StatusCode for use by tests of the module.
-pub fn status_of(r: &Response<Body>) -> StatusCode {
-    r.status()
 }

@@ -51,7 +51,13 @@ impl Ctx<'_> {
     fn manager(&self) -> String {
         query::get(self.q, "fieldManager")
             .map(str::to_string)
-            .unwrap_or_else(|| self.user_agent.split('/').next().unwrap_or("unknown").to_string())
+            .unwrap_or_else(|| {
+                self.user_agent
+                    .split('/')
+                    .next()
+                    .unwrap_or("unknown")
+                    .to_string()
+            })
     }
 
     fn render_one(&self, obj: Value) -> Value {
@@ -75,8 +81,11 @@ impl Ctx<'_> {
     pub fn list(&self) -> Result<Value, ApiError> {
         let labels = LabelSelector::parse(query::get(self.q, "labelSelector").unwrap_or(""))
             .map_err(|e| ApiError::bad_request(e.0))?;
-        let fields = FieldSelector::parse(query::get(self.q, "fieldSelector").unwrap_or(""), self.t.res.kind)
-            .map_err(|e| ApiError::bad_request(e.0))?;
+        let fields = FieldSelector::parse(
+            query::get(self.q, "fieldSelector").unwrap_or(""),
+            self.t.res.kind,
+        )
+        .map_err(|e| ApiError::bad_request(e.0))?;
         let (mut items, rv) = {
             let store = lock(&self.shared.store);
             (store.list(self.t.res, self.t.ns.as_deref()), store.rv())
@@ -84,7 +93,12 @@ impl Ctx<'_> {
         items.retain(|o| labels.matches(o) && fields.matches(o));
         if wants_table(self.accept) {
             let include = query::get(self.q, "includeObject").unwrap_or("Metadata");
-            return Ok(table::table(self.t.res.kind, &items, Some(rv.to_string()), include));
+            return Ok(table::table(
+                self.t.res.kind,
+                &items,
+                Some(rv.to_string()),
+                include,
+            ));
         }
         // Built-in lists carry items without kind/apiVersion; custom resources keep them.
         if self.t.res.patch == PatchSupport::BuiltIn {
@@ -110,14 +124,18 @@ impl Ctx<'_> {
         if v.is_object() {
             Ok(v)
         } else {
-            Err(ApiError::bad_request("the body of the request must be an object"))
+            Err(ApiError::bad_request(
+                "the body of the request must be an object",
+            ))
         }
     }
 
     fn check_kind(&self, obj: &Value) -> Result<(), ApiError> {
         let res = self.t.res;
         let kind_ok = obj.get("kind").is_none_or(|k| k == res.kind);
-        let av_ok = obj.get("apiVersion").is_none_or(|a| *a == json!(res.api_version()));
+        let av_ok = obj
+            .get("apiVersion")
+            .is_none_or(|a| *a == json!(res.api_version()));
         if kind_ok && av_ok {
             Ok(())
         } else {
@@ -152,7 +170,16 @@ impl Ctx<'_> {
         let dry = self.dry_run()?;
         let mut store = lock(&self.shared.store);
         store.before_api_write(self.t.res, self.ns(), self.name());
-        store.update(self.t.res, self.ns(), self.name(), obj, None, &self.manager(), dry, false)
+        store.update(
+            self.t.res,
+            self.ns(),
+            self.name(),
+            obj,
+            None,
+            &self.manager(),
+            dry,
+            false,
+        )
     }
 
     /// PATCH an object (json, merge, strategic, apply).
@@ -183,7 +210,8 @@ impl Ctx<'_> {
             };
             let applied = Self::body_object(body)?;
             self.check_kind(&applied)?;
-            if let (Some(want), Some(live)) = (applied["metadata"]["resourceVersion"].as_str(), &live)
+            if let (Some(want), Some(live)) =
+                (applied["metadata"]["resourceVersion"].as_str(), &live)
                 && Some(want) != live["metadata"]["resourceVersion"].as_str()
             {
                 return Err(ApiError::conflict(res, name));
@@ -226,7 +254,10 @@ impl Ctx<'_> {
             return Ok(obj);
         }
         if res.kind == "Pod" {
-            return Ok(crate::controllers::mark_pod_deleting(&mut store, self.ns(), self.name()).unwrap_or(obj));
+            return Ok(
+                crate::controllers::mark_pod_deleting(&mut store, self.ns(), self.name())
+                    .unwrap_or(obj),
+            );
         }
         Ok(store.remove(res, self.ns(), self.name()).unwrap_or(obj))
     }

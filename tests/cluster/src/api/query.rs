@@ -54,7 +54,10 @@ mod tests {
         let q = parse("&ports=80%2C1234");
         assert_eq!(get(&q, "ports"), Some("80,1234"));
         let q = parse("labelSelector=app.kubernetes.io%2Fcomponent%3Dpd&limit=500");
-        assert_eq!(get(&q, "labelSelector"), Some("app.kubernetes.io/component=pd"));
+        assert_eq!(
+            get(&q, "labelSelector"),
+            Some("app.kubernetes.io/component=pd")
+        );
         assert_eq!(get(&q, "missing"), None);
         assert_eq!(get(&parse("a=%"), "a"), Some("%"));
     }

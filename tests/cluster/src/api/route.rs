@@ -59,9 +59,24 @@ pub fn parse(path: &str) -> Route {
                 return Route::NotFound;
             };
             match tail {
-                [] => Target { res, ns: s(ns), name: None, sub: None },
-                [name] => Target { res, ns: s(ns), name: s(name), sub: None },
-                [name, sub] => Target { res, ns: s(ns), name: s(name), sub: s(sub) },
+                [] => Target {
+                    res,
+                    ns: s(ns),
+                    name: None,
+                    sub: None,
+                },
+                [name] => Target {
+                    res,
+                    ns: s(ns),
+                    name: s(name),
+                    sub: None,
+                },
+                [name, sub] => Target {
+                    res,
+                    ns: s(ns),
+                    name: s(name),
+                    sub: s(sub),
+                },
                 _ => return Route::NotFound,
             }
         }
@@ -70,11 +85,24 @@ pub fn parse(path: &str) -> Route {
                 return Route::NotFound;
             };
             match (res.namespaced, tail) {
-                (_, []) => Target { res, ns: None, name: None, sub: None },
-                (false, [name]) => Target { res, ns: None, name: s(name), sub: None },
-                (false, [name, sub]) if std::ptr::eq(res, &NAMESPACES) => {
-                    Target { res, ns: None, name: s(name), sub: s(sub) }
-                }
+                (_, []) => Target {
+                    res,
+                    ns: None,
+                    name: None,
+                    sub: None,
+                },
+                (false, [name]) => Target {
+                    res,
+                    ns: None,
+                    name: s(name),
+                    sub: None,
+                },
+                (false, [name, sub]) if std::ptr::eq(res, &NAMESPACES) => Target {
+                    res,
+                    ns: None,
+                    name: s(name),
+                    sub: s(sub),
+                },
                 _ => return Route::NotFound,
             }
         }
@@ -91,19 +119,33 @@ mod tests {
     #[test]
     fn parses_paths() {
         assert_eq!(parse("/api"), Route::CoreVersions);
-        assert_eq!(parse("/apis/pingcap.com/v1alpha1"), Route::Resources("pingcap.com".into(), "v1alpha1".into()));
-        let Route::Object(t) = parse("/api/v1/namespaces/default/pods/basic-pd-0/portforward") else {
+        assert_eq!(
+            parse("/apis/pingcap.com/v1alpha1"),
+            Route::Resources("pingcap.com".into(), "v1alpha1".into())
+        );
+        let Route::Object(t) = parse("/api/v1/namespaces/default/pods/basic-pd-0/portforward")
+        else {
             panic!()
         };
         assert!(std::ptr::eq(t.res, &PODS));
-        assert_eq!((t.ns.as_deref(), t.name.as_deref(), t.sub.as_deref()), (Some("default"), Some("basic-pd-0"), Some("portforward")));
-        let Route::Object(t) = parse("/apis/pingcap.com/v1alpha1/tidbclusters") else { panic!() };
+        assert_eq!(
+            (t.ns.as_deref(), t.name.as_deref(), t.sub.as_deref()),
+            (Some("default"), Some("basic-pd-0"), Some("portforward"))
+        );
+        let Route::Object(t) = parse("/apis/pingcap.com/v1alpha1/tidbclusters") else {
+            panic!()
+        };
         assert!(std::ptr::eq(t.res, &TIDBCLUSTERS));
         assert_eq!(t.ns, None);
-        let Route::Object(t) = parse("/api/v1/namespaces/kube-system") else { panic!() };
+        let Route::Object(t) = parse("/api/v1/namespaces/kube-system") else {
+            panic!()
+        };
         assert!(std::ptr::eq(t.res, &NAMESPACES));
         assert_eq!(t.name.as_deref(), Some("kube-system"));
-        assert_eq!(parse("/api/v1/namespaces/default/services"), Route::NotFound);
+        assert_eq!(
+            parse("/api/v1/namespaces/default/services"),
+            Route::NotFound
+        );
         assert_eq!(parse("/api/v1/pods/x"), Route::NotFound);
     }
 }

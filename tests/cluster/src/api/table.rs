@@ -17,26 +17,98 @@ fn age(obj: &Value) -> String {
 }
 
 fn columns(kind: &str) -> Vec<Value> {
-    let name = col("Name", "string", "name", 0, "Name must be unique within a namespace.");
-    let age_col = col("Age", "string", "", 0, "CreationTimestamp is a timestamp representing the server time when this object was created.");
+    let name = col(
+        "Name",
+        "string",
+        "name",
+        0,
+        "Name must be unique within a namespace.",
+    );
+    let age_col = col(
+        "Age",
+        "string",
+        "",
+        0,
+        "CreationTimestamp is a timestamp representing the server time when this object was created.",
+    );
     match kind {
         "Pod" => vec![
             name,
-            col("Ready", "string", "", 0, "The aggregate readiness state of this pod for accepting traffic."),
-            col("Status", "string", "", 0, "The aggregate status of the containers in this pod."),
-            col("Restarts", "string", "", 0, "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."),
+            col(
+                "Ready",
+                "string",
+                "",
+                0,
+                "The aggregate readiness state of this pod for accepting traffic.",
+            ),
+            col(
+                "Status",
+                "string",
+                "",
+                0,
+                "The aggregate status of the containers in this pod.",
+            ),
+            col(
+                "Restarts",
+                "string",
+                "",
+                0,
+                "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
+            ),
             age_col,
-            col("IP", "string", "", 1, "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated."),
-            col("Node", "string", "", 1, "NodeName is a request to schedule this pod onto a specific node."),
-            col("Nominated Node", "string", "", 1, "nominatedNodeName is set only when this pod preempts other pods on the node."),
-            col("Readiness Gates", "string", "", 1, "If specified, all readiness gates will be evaluated for pod readiness."),
+            col(
+                "IP",
+                "string",
+                "",
+                1,
+                "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.",
+            ),
+            col(
+                "Node",
+                "string",
+                "",
+                1,
+                "NodeName is a request to schedule this pod onto a specific node.",
+            ),
+            col(
+                "Nominated Node",
+                "string",
+                "",
+                1,
+                "nominatedNodeName is set only when this pod preempts other pods on the node.",
+            ),
+            col(
+                "Readiness Gates",
+                "string",
+                "",
+                1,
+                "If specified, all readiness gates will be evaluated for pod readiness.",
+            ),
         ],
         "StatefulSet" => vec![
             name,
-            col("Ready", "string", "", 0, "Number of the pod with ready state"),
+            col(
+                "Ready",
+                "string",
+                "",
+                0,
+                "Number of the pod with ready state",
+            ),
             age_col,
-            col("Containers", "string", "", 1, "Names of each container in the template."),
-            col("Images", "string", "", 1, "Images referenced by each container in the template."),
+            col(
+                "Containers",
+                "string",
+                "",
+                1,
+                "Names of each container in the template.",
+            ),
+            col(
+                "Images",
+                "string",
+                "",
+                1,
+                "Images referenced by each container in the template.",
+            ),
         ],
         "Namespace" => vec![
             name,
@@ -44,7 +116,16 @@ fn columns(kind: &str) -> Vec<Value> {
             age_col,
         ],
         // A CRD without additionalPrinterColumns gets Name and Age.
-        _ => vec![name, col("Age", "date", "", 0, "Custom resource definition column (in JSONPath format): .metadata.creationTimestamp")],
+        _ => vec![
+            name,
+            col(
+                "Age",
+                "date",
+                "",
+                0,
+                "Custom resource definition column (in JSONPath format): .metadata.creationTimestamp",
+            ),
+        ],
     }
 }
 
@@ -56,10 +137,19 @@ fn cells(kind: &str, obj: &Value) -> Vec<Value> {
     let name = json!(s(&obj["metadata"]["name"]));
     match kind {
         "Pod" => {
-            let statuses = obj["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
+            let statuses = obj["status"]["containerStatuses"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let total = obj["spec"]["containers"].as_array().map_or(0, Vec::len);
-            let ready = statuses.iter().filter(|c| c["ready"] == json!(true)).count();
-            let restarts: i64 = statuses.iter().map(|c| c["restartCount"].as_i64().unwrap_or(0)).sum();
+            let ready = statuses
+                .iter()
+                .filter(|c| c["ready"] == json!(true))
+                .count();
+            let restarts: i64 = statuses
+                .iter()
+                .map(|c| c["restartCount"].as_i64().unwrap_or(0))
+                .sum();
             let status = if obj["metadata"]["deletionTimestamp"].is_string() {
                 "Terminating".to_string()
             } else {
@@ -67,19 +157,44 @@ fn cells(kind: &str, obj: &Value) -> Vec<Value> {
             };
             let ip = obj["status"]["podIP"].as_str().unwrap_or("<none>");
             let node = obj["spec"]["nodeName"].as_str().unwrap_or("<none>");
-            vec![name, json!(format!("{ready}/{total}")), json!(status), json!(restarts.to_string()),
-                 json!(age(obj)), json!(ip), json!(node), json!("<none>"), json!("<none>")]
+            vec![
+                name,
+                json!(format!("{ready}/{total}")),
+                json!(status),
+                json!(restarts.to_string()),
+                json!(age(obj)),
+                json!(ip),
+                json!(node),
+                json!("<none>"),
+                json!("<none>"),
+            ]
         }
         "StatefulSet" => {
-            let c = obj["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default();
+            let c = obj["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let names: Vec<String> = c.iter().map(|c| s(&c["name"])).collect();
             let images: Vec<String> = c.iter().map(|c| s(&c["image"])).collect();
-            vec![name,
-                 json!(format!("{}/{}", obj["status"]["readyReplicas"].as_i64().unwrap_or(0), obj["spec"]["replicas"].as_i64().unwrap_or(1))),
-                 json!(age(obj)), json!(names.join(",")), json!(images.join(","))]
+            vec![
+                name,
+                json!(format!(
+                    "{}/{}",
+                    obj["status"]["readyReplicas"].as_i64().unwrap_or(0),
+                    obj["spec"]["replicas"].as_i64().unwrap_or(1)
+                )),
+                json!(age(obj)),
+                json!(names.join(",")),
+                json!(images.join(",")),
+            ]
         }
-        "Namespace" => vec![name, json!(obj["status"]["phase"].as_str().unwrap_or("Active")), json!(age(obj))],
-        _ => vec![name, obj["metadata"]["creationTimestamp"].clone()],
+        "Namespace" => vec![
+            name,
+            json!(obj["status"]["phase"].as_str().unwrap_or("Active")),
+            json!(age(obj)),
+        ],
+        // The CRD table convertor renders "date" columns as ages server-side.
+        _ => vec![name, json!(age(obj))],
     }
 }
 
@@ -126,6 +241,9 @@ mod tests {
         assert_eq!(cells[3], "2");
         assert_eq!(cells[5], "10.244.0.2");
         assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
-        assert_eq!(t["columnDefinitions"].as_array().unwrap().len(), cells.as_array().unwrap().len());
+        assert_eq!(
+            t["columnDefinitions"].as_array().unwrap().len(),
+            cells.as_array().unwrap().len()
+        );
     }
 }

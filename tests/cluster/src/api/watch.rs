@@ -24,12 +24,18 @@ fn line(kind: &str, obj: &Value) -> Bytes {
 }
 
 /// Start a watch.
-pub fn handle(shared: Arc<Shared>, t: Target, q: &[(String, String)]) -> Result<Response<Body>, ApiError> {
+pub fn handle(
+    shared: Arc<Shared>,
+    t: Target,
+    q: &[(String, String)],
+) -> Result<Response<Body>, ApiError> {
     let labels = LabelSelector::parse(query::get(q, "labelSelector").unwrap_or(""))
         .map_err(|e| ApiError::bad_request(e.0))?;
     let fields = FieldSelector::parse(query::get(q, "fieldSelector").unwrap_or(""), t.res.kind)
         .map_err(|e| ApiError::bad_request(e.0))?;
-    let since: u64 = query::get(q, "resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let since: u64 = query::get(q, "resourceVersion")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let timeout = query::get(q, "timeoutSeconds")
         .and_then(|v| v.parse().ok())
         .map(Duration::from_secs)
@@ -80,7 +86,11 @@ pub fn handle(shared: Arc<Shared>, t: Target, q: &[(String, String)]) -> Result<
                 _ = tx.closed() => return,
             };
             match ev {
-                Ok(e) if e.res == res && ns.as_deref().is_none_or(|n| n == e.ns) && matches(&e.obj) => {
+                Ok(e)
+                    if e.res == res
+                        && ns.as_deref().is_none_or(|n| n == e.ns)
+                        && matches(&e.obj) =>
+                {
                     if tx.send(line(e.kind, &e.obj)).await.is_err() {
                         return;
                     }
@@ -92,7 +102,9 @@ pub fn handle(shared: Arc<Shared>, t: Target, q: &[(String, String)]) -> Result<
         }
     });
     let stream = futures::stream::unfold(out, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, std::io::Error>(Frame::data(b)), rx))
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, std::io::Error>(Frame::data(b)), rx))
     });
     Ok(Response::builder()
         .status(200)

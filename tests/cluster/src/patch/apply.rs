@@ -32,8 +32,15 @@ fn ignored(path: &[String]) -> bool {
         Some("metadata") => matches!(
             path.get(1).map(String::as_str),
             Some(
-                "name" | "namespace" | "uid" | "resourceVersion" | "generation"
-                    | "creationTimestamp" | "managedFields" | "selfLink" | "deletionTimestamp"
+                "name"
+                    | "namespace"
+                    | "uid"
+                    | "resourceVersion"
+                    | "generation"
+                    | "creationTimestamp"
+                    | "managedFields"
+                    | "selfLink"
+                    | "deletionTimestamp"
             )
         ),
         _ => false,
@@ -127,9 +134,9 @@ pub fn apply(
             }
         }
     }
-    let mut out = live.cloned().unwrap_or_else(|| {
-        json!({"apiVersion": applied["apiVersion"], "kind": applied["kind"], "metadata": {}})
-    });
+    let mut out = live.cloned().unwrap_or_else(
+        || json!({"apiVersion": applied["apiVersion"], "kind": applied["kind"], "metadata": {}}),
+    );
     let old = managers
         .get(manager)
         .map(|o| o.fields.clone())
@@ -159,7 +166,13 @@ pub fn apply(
 
 /// Record a non-apply write (create, update, patch) by `manager`: it takes the fields it
 /// changed from everyone else, as the real field manager does for "Update" operations.
-pub fn record_update(old: Option<&Value>, new: &Value, managers: &mut Managers, manager: &str, now: &str) {
+pub fn record_update(
+    old: Option<&Value>,
+    new: &Value,
+    managers: &mut Managers,
+    manager: &str,
+    now: &str,
+) {
     let new_leaves = leaves(new);
     let old_leaves = old.map(leaves).unwrap_or_default();
     let empty = json!({});
@@ -177,11 +190,13 @@ pub fn record_update(old: Option<&Value>, new: &Value, managers: &mut Managers, 
         o.fields
             .retain(|p| !changed.contains(p) && !gone.contains(p) && new_leaves.contains(p));
     }
-    let entry = managers.entry(manager.to_string()).or_insert_with(|| Ownership {
-        operation: "Update",
-        time: now.to_string(),
-        fields: BTreeSet::new(),
-    });
+    let entry = managers
+        .entry(manager.to_string())
+        .or_insert_with(|| Ownership {
+            operation: "Update",
+            time: now.to_string(),
+            fields: BTreeSet::new(),
+        });
     entry.time = now.to_string();
     entry.fields.extend(changed);
     managers.retain(|_, o| !o.fields.is_empty());
@@ -234,7 +249,13 @@ mod tests {
             "Apply failed with 1 conflict: conflict with \"kubectl-create\": .spec.pd.additionalContainers"
         );
         let out = apply(Some(&tc()), &applied, &mut m, "kubectl-netem", true, "t").unwrap();
-        assert_eq!(out["spec"]["pd"]["additionalContainers"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            out["spec"]["pd"]["additionalContainers"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
         assert_eq!(out["spec"]["pd"]["replicas"], 1);
     }
 

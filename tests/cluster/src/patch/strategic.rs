@@ -8,8 +8,14 @@ use serde_json::{Map, Value};
 /// The patch merge key of a list field, as the Kubernetes Go types declare it.
 fn merge_key(field: &str) -> Option<&'static str> {
     Some(match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "volumes" | "env"
-        | "imagePullSecrets" | "resourceClaims" | "schedulingGates" => "name",
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "volumes"
+        | "env"
+        | "imagePullSecrets"
+        | "resourceClaims"
+        | "schedulingGates" => "name",
         "volumeMounts" => "mountPath",
         "volumeDevices" => "devicePath",
         "ports" => "containerPort",
@@ -126,11 +132,7 @@ fn clean(v: &Value) -> Result<Value, String> {
 fn merge_list(mut orig: Vec<Value>, patch: &[Value], key: &str) -> Result<Vec<Value>, String> {
     let is_replace = |v: &Value| v.get("$patch").and_then(Value::as_str) == Some("replace");
     if patch.iter().any(is_replace) {
-        return patch
-            .iter()
-            .filter(|v| !is_replace(v))
-            .map(clean)
-            .collect();
+        return patch.iter().filter(|v| !is_replace(v)).map(clean).collect();
     }
     for item in patch {
         let Value::Object(pm) = item else {
@@ -139,7 +141,9 @@ fn merge_list(mut orig: Vec<Value>, patch: &[Value], key: &str) -> Result<Vec<Va
             ));
         };
         let Some(kv) = pm.get(key) else {
-            return Err(format!("map: {item} does not contain declared merge key: {key}"));
+            return Err(format!(
+                "map: {item} does not contain declared merge key: {key}"
+            ));
         };
         let pos = orig.iter().position(|o| o.get(key) == Some(kv));
         let delete = pm.get("$patch").and_then(Value::as_str) == Some("delete");
@@ -188,7 +192,10 @@ mod tests {
         let cs = &out["spec"]["template"]["spec"]["containers"];
         assert_eq!(cs.as_array().unwrap().len(), 2);
         assert_eq!(cs[0]["image"], "pingcap/pd:v8.5.0");
-        assert_eq!(cs[0]["env"], json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]));
+        assert_eq!(
+            cs[0]["env"],
+            json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}])
+        );
         assert_eq!(cs[0]["volumeMounts"].as_array().unwrap().len(), 1);
         assert_eq!(cs[1], json!({"name": "netem-agent", "image": "agent:1"}));
     }
@@ -215,7 +222,10 @@ mod tests {
             &json!({"spec": {"template": {"spec": {"tolerations": [{"key": "b"}], "volumes": null}}}}),
         )
         .unwrap();
-        assert_eq!(out["spec"]["template"]["spec"]["tolerations"], json!([{"key": "b"}]));
+        assert_eq!(
+            out["spec"]["template"]["spec"]["tolerations"],
+            json!([{"key": "b"}])
+        );
         assert!(out["spec"]["template"]["spec"].get("volumes").is_none());
     }
 
@@ -226,13 +236,26 @@ mod tests {
             &json!({"spec": {"template": {"spec": {"containers": [{"$patch": "replace"}, {"name": "only", "image": "i"}]}}}}),
         )
         .unwrap();
-        assert_eq!(out["spec"]["template"]["spec"]["containers"], json!([{"name": "only", "image": "i"}]));
-        let out = merge(&sts(), &json!({"spec": {"$patch": "replace", "replicas": 2}})).unwrap();
+        assert_eq!(
+            out["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "only", "image": "i"}])
+        );
+        let out = merge(
+            &sts(),
+            &json!({"spec": {"$patch": "replace", "replicas": 2}}),
+        )
+        .unwrap();
         assert_eq!(out["spec"], json!({"replicas": 2}));
     }
 
     #[test]
     fn element_without_merge_key_is_an_error() {
-        assert!(merge(&sts(), &json!({"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}})).is_err());
+        assert!(
+            merge(
+                &sts(),
+                &json!({"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}})
+            )
+            .is_err()
+        );
     }
 }

@@ -19,7 +19,11 @@ pub fn is_agent(c: &Value) -> bool {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -30,7 +34,13 @@ fn is_agent_program(p: &str) -> bool {
 /// Map an absolute path inside the container to the host: through the longest matching
 /// volumeMount of an emptyDir volume → `<pod_dir>/volumes/<vol>/…`, else the container's
 /// scratch root `<container_dir>/rootfs/…`.
-pub fn host_path(path: &str, c: &Value, pod_spec: &Value, pod_dir: &Path, container_dir: &Path) -> PathBuf {
+pub fn host_path(
+    path: &str,
+    c: &Value,
+    pod_spec: &Value,
+    pod_dir: &Path,
+    container_dir: &Path,
+) -> PathBuf {
     let mounts = c["volumeMounts"].as_array().cloned().unwrap_or_default();
     let best = mounts
         .iter()
@@ -41,28 +51,40 @@ pub fn host_path(path: &str, c: &Value, pod_spec: &Value, pod_dir: &Path, contai
         })
         .max_by_key(|(mp, _)| mp.len());
     if let Some((mp, vol)) = best {
-        let empty_dir = pod_spec["volumes"]
-            .as_array()
-            .is_some_and(|vs| vs.iter().any(|v| v["name"] == vol && v.get("emptyDir").is_some()));
+        let empty_dir = pod_spec["volumes"].as_array().is_some_and(|vs| {
+            vs.iter()
+                .any(|v| v["name"] == vol && v.get("emptyDir").is_some())
+        });
         if empty_dir {
             let rest = path[mp.trim_end_matches('/').len()..].trim_start_matches('/');
             return pod_dir.join("volumes").join(vol).join(rest);
         }
     }
-    container_dir.join("rootfs").join(path.trim_start_matches('/'))
+    container_dir
+        .join("rootfs")
+        .join(path.trim_start_matches('/'))
 }
 
 /// The agent's argv (without the binary): `command[1..]` when the command is the agent
 /// itself, then `args`, with `--state-file` mapped to the host (added when absent, since the
 /// agent's default lives under /run in the container).
-pub fn agent_argv(c: &Value, pod_spec: &Value, pod_dir: &Path, container_dir: &Path) -> Vec<String> {
+pub fn agent_argv(
+    c: &Value,
+    pod_spec: &Value,
+    pod_dir: &Path,
+    container_dir: &Path,
+) -> Vec<String> {
     let command = strings(&c["command"]);
     let mut argv: Vec<String> = match command.split_first() {
         Some((first, rest)) if is_agent_program(first) => rest.to_vec(),
         _ => Vec::new(),
     };
     argv.extend(strings(&c["args"]));
-    let map = |p: &str| host_path(p, c, pod_spec, pod_dir, container_dir).to_string_lossy().into_owned();
+    let map = |p: &str| {
+        host_path(p, c, pod_spec, pod_dir, container_dir)
+            .to_string_lossy()
+            .into_owned()
+    };
     let mut out = Vec::with_capacity(argv.len() + 2);
     let mut seen = false;
     let mut it = argv.into_iter();
@@ -102,13 +124,17 @@ pub fn probe_argv(c: &Value) -> Option<Vec<String>> {
 pub fn env(c: &Value, pod: &Value, pod_ip: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for e in c["env"].as_array().cloned().unwrap_or_default() {
-        let Some(name) = e["name"].as_str() else { continue };
+        let Some(name) = e["name"].as_str() else {
+            continue;
+        };
         let value = if let Some(v) = e["value"].as_str() {
             v.to_string()
         } else {
             match e["valueFrom"]["fieldRef"]["fieldPath"].as_str() {
                 Some("metadata.name") => pod["metadata"]["name"].as_str().unwrap_or("").into(),
-                Some("metadata.namespace") => pod["metadata"]["namespace"].as_str().unwrap_or("").into(),
+                Some("metadata.namespace") => {
+                    pod["metadata"]["namespace"].as_str().unwrap_or("").into()
+                }
                 Some("metadata.uid") => pod["metadata"]["uid"].as_str().unwrap_or("").into(),
                 Some("spec.nodeName") => pod["spec"]["nodeName"].as_str().unwrap_or("").into(),
                 Some("status.podIP") => pod_ip.into(),
@@ -131,16 +157,37 @@ mod tests {
         let c = json!({"name": "netem-agent", "args": ["--listen", "127.0.0.1:2332"],
             "volumeMounts": [{"name": "netem-run", "mountPath": "/run/netem-agent"}]});
         let argv = agent_argv(&c, &spec, Path::new("/p"), Path::new("/p/c"));
-        assert_eq!(argv, ["--listen", "127.0.0.1:2332", "--state-file", "/p/volumes/netem-run/state.json"]);
+        assert_eq!(
+            argv,
+            [
+                "--listen",
+                "127.0.0.1:2332",
+                "--state-file",
+                "/p/volumes/netem-run/state.json"
+            ]
+        );
         let bare = json!({"name": "netem-agent", "command": ["/usr/local/bin/netem-agent"], "args": ["--state-file=/run/x.json"]});
-        assert_eq!(agent_argv(&bare, &json!({}), Path::new("/p"), Path::new("/p/c")), ["--state-file=/p/c/rootfs/run/x.json"]);
+        assert_eq!(
+            agent_argv(&bare, &json!({}), Path::new("/p"), Path::new("/p/c")),
+            ["--state-file=/p/c/rootfs/run/x.json"]
+        );
     }
 
     #[test]
     fn probe_is_the_agent_health_command() {
         let c = json!({"readinessProbe": {"exec": {"command": ["netem-agent", "health", "--listen", "127.0.0.1:2332"]}}});
-        assert_eq!(probe_argv(&c), Some(vec!["health".to_string(), "--listen".into(), "127.0.0.1:2332".into()]));
-        assert_eq!(probe_argv(&json!({"readinessProbe": {"exec": {"command": ["sh", "-c", "true"]}}})), None);
+        assert_eq!(
+            probe_argv(&c),
+            Some(vec![
+                "health".to_string(),
+                "--listen".into(),
+                "127.0.0.1:2332".into()
+            ])
+        );
+        assert_eq!(
+            probe_argv(&json!({"readinessProbe": {"exec": {"command": ["sh", "-c", "true"]}}})),
+            None
+        );
         assert_eq!(probe_argv(&json!({})), None);
     }
 
@@ -148,6 +195,12 @@ mod tests {
     fn env_resolves_downward_api() {
         let pod = json!({"metadata": {"name": "p", "namespace": "n"}});
         let c = json!({"env": [{"name": "A", "value": "1"}, {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]});
-        assert_eq!(env(&c, &pod, "1.2.3.4"), [("A".to_string(), "1".to_string()), ("POD".into(), "p".into())]);
+        assert_eq!(
+            env(&c, &pod, "1.2.3.4"),
+            [
+                ("A".to_string(), "1".to_string()),
+                ("POD".into(), "p".into())
+            ]
+        );
     }
 }

@@ -58,7 +58,12 @@ struct Ctr {
 impl Kubelet {
     /// A kubelet.
     pub fn new(shared: Arc<Shared>, cfg: KubeletConfig) -> Arc<Self> {
-        Arc::new(Kubelet { shared, cfg, running: Mutex::new(HashMap::new()), seq: AtomicU32::new(0) })
+        Arc::new(Kubelet {
+            shared,
+            cfg,
+            running: Mutex::new(HashMap::new()),
+            seq: AtomicU32::new(0),
+        })
     }
 
     /// Bring runtime in line with the store: start new pods, stop terminating ones.
@@ -68,7 +73,10 @@ impl Kubelet {
         let mut seen = Vec::new();
         for pod in pods {
             let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
-            let ns = pod["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+            let ns = pod["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
             seen.push(uid.clone());
             let deleting = pod["metadata"]["deletionTimestamp"].is_string();
@@ -121,7 +129,10 @@ impl Kubelet {
 
     async fn run(self: Arc<Self>, pod: Value, mut stop: watch::Receiver<bool>) {
         let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
-        let ns = pod["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+        let ns = pod["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
         let host_network = pod["spec"]["hostNetwork"] == json!(true);
         let n = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
@@ -150,7 +161,11 @@ impl Kubelet {
         };
         lock(&self.shared.pods).insert(
             (ns.clone(), name.clone()),
-            PodRuntime { uid: uid.clone(), netns: netns_name.clone(), ip },
+            PodRuntime {
+                uid: uid.clone(),
+                netns: netns_name.clone(),
+                ip,
+            },
         );
         let ip_s = ip.map(|i| i.to_string()).unwrap_or_default();
         let can_exec = netns_name.is_some() && self.cfg.agent_bin.is_some();
@@ -161,11 +176,17 @@ impl Kubelet {
             .unwrap_or_default()
             .into_iter()
             .map(|c| {
-                let dir = pod_dir.join("containers").join(c["name"].as_str().unwrap_or("c"));
+                let dir = pod_dir
+                    .join("containers")
+                    .join(c["name"].as_str().unwrap_or("c"));
                 let agent = container::is_agent(&c) && can_exec;
                 Ctr {
                     argv: agent.then(|| container::agent_argv(&c, &pod["spec"], &pod_dir, &dir)),
-                    probe: if agent { container::probe_argv(&c) } else { None },
+                    probe: if agent {
+                        container::probe_argv(&c)
+                    } else {
+                        None
+                    },
                     ready: !agent,
                     spec: c,
                     child: None,
@@ -197,7 +218,8 @@ impl Kubelet {
                 stop_child(child).await;
             }
         }
-        self.finish(&ns, &name, &uid, netns_name.as_deref(), &pod_dir).await;
+        self.finish(&ns, &name, &uid, netns_name.as_deref(), &pod_dir)
+            .await;
     }
 
     async fn supervise(&self, c: &mut Ctr, netns_name: Option<&str>, pod: &Value, ip: &str) {
@@ -218,14 +240,24 @@ impl Kubelet {
         }
         let now = Instant::now();
         if c.child.is_none() && now >= c.next_start {
-            if let Some(p) = argv.iter().skip_while(|a| *a != "--state-file").nth(1).map(PathBuf::from)
-                .or_else(|| argv.iter().find_map(|a| a.strip_prefix("--state-file=").map(PathBuf::from)))
+            if let Some(p) = argv
+                .iter()
+                .skip_while(|a| *a != "--state-file")
+                .nth(1)
+                .map(PathBuf::from)
+                .or_else(|| {
+                    argv.iter()
+                        .find_map(|a| a.strip_prefix("--state-file=").map(PathBuf::from))
+                })
                 && let Some(parent) = p.parent()
             {
                 let _ = std::fs::create_dir_all(parent);
             }
             let _ = std::fs::create_dir_all(&c.dir);
-            let log = std::fs::OpenOptions::new().create(true).append(true).open(c.dir.join("log"));
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(c.dir.join("log"));
             let mut cmd = Command::new("ip");
             cmd.args(["netns", "exec", ns]).arg(bin).args(argv);
             cmd.envs(container::env(&c.spec, pod, ip));
@@ -252,36 +284,60 @@ impl Kubelet {
             let ok = run_probe(ns, bin, probe).await;
             c.ready = ok;
             // Fast until first success (tests wait on it), then the probe's period.
-            let period = c.spec["readinessProbe"]["periodSeconds"].as_u64().unwrap_or(10);
-            c.next_probe = now + if ok { Duration::from_secs(period.max(1)) } else { Duration::from_millis(200) };
+            let period = c.spec["readinessProbe"]["periodSeconds"]
+                .as_u64()
+                .unwrap_or(10);
+            c.next_probe = now
+                + if ok {
+                    Duration::from_secs(period.max(1))
+                } else {
+                    Duration::from_millis(200)
+                };
         }
     }
 
     fn write_status(&self, ns: &str, name: &str, uid: &str, status: Value) {
         let mut store = lock(&self.shared.store);
-        let Some(mut pod) = store.get(&PODS, ns, name) else { return };
+        let Some(mut pod) = store.get(&PODS, ns, name) else {
+            return;
+        };
         if pod["metadata"]["uid"] != uid {
             return;
         }
         pod["status"] = status;
-        pod["metadata"].as_object_mut().map(|m| m.remove("resourceVersion"));
+        pod["metadata"]
+            .as_object_mut()
+            .map(|m| m.remove("resourceVersion"));
         let _ = store.update(&PODS, ns, name, pod, None, "kubelet", false, true);
     }
 
-    async fn finish(&self, ns: &str, name: &str, uid: &str, netns_name: Option<&str>, pod_dir: &Path) {
+    async fn finish(
+        &self,
+        ns: &str,
+        name: &str,
+        uid: &str,
+        netns_name: Option<&str>,
+        pod_dir: &Path,
+    ) {
         if let Some(n) = netns_name {
             let _ = netns::delete(n).await;
         }
         let _ = tokio::fs::remove_dir_all(pod_dir).await;
         {
             let mut pods = lock(&self.shared.pods);
-            if pods.get(&(ns.to_string(), name.to_string())).is_some_and(|p| p.uid == uid) {
+            if pods
+                .get(&(ns.to_string(), name.to_string()))
+                .is_some_and(|p| p.uid == uid)
+            {
                 pods.remove(&(ns.to_string(), name.to_string()));
             }
         }
         {
             let mut store = lock(&self.shared.store);
-            if store.get(&PODS, ns, name).is_some_and(|p| p["metadata"]["uid"] == uid) {
+            if store
+                .get(&PODS, ns, name)
+                .is_some_and(|p| p["metadata"]["uid"] == uid)
+            {
                 store.remove(&PODS, ns, name);
             }
         }
@@ -304,9 +360,15 @@ async fn run_probe(ns: &str, bin: &Path, argv: &[String]) -> bool {
 
 async fn stop_child(mut child: Child) {
     if let Some(pid) = child.id() {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
     }
-    if tokio::time::timeout(Duration::from_secs(3), child.wait()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(3), child.wait())
+        .await
+        .is_err()
+    {
         let _ = child.kill().await;
     }
 }
@@ -341,4 +403,3 @@ fn pod_status(ctrs: &[Ctr], ip: &str, start: &str) -> Value {
         "containerStatuses": statuses,
     })
 }
-

@@ -28,7 +28,8 @@ async fn ip(args: &[&str], batch: Option<String>) -> io::Result<()> {
         cmd.arg("-batch").arg("-");
         cmd.stdin(std::process::Stdio::piped());
     }
-    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn()?;
     if let Some(b) = batch {
         use tokio::io::AsyncWriteExt;
