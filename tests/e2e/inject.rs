@@ -532,3 +532,50 @@ async fn operator_managed_statefulsets_need_force() {
     );
     env.cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pdms_entries_each_get_the_agent() {
+    if !have_root() {
+        return;
+    }
+    let env = start_cluster().await;
+    let mut tc = netem_testcluster::basic_tidbcluster("default", "basic");
+    tc["spec"]["pd"]["mode"] = json!("ms");
+    tc["spec"]["pdms"] = json!([
+        {"name": "tso", "baseImage": "pingcap/pd", "replicas": 2},
+        {"name": "scheduling", "baseImage": "pingcap/pd", "replicas": 1}
+    ]);
+    env.cluster.create(tc).unwrap();
+    let before = tc_spec(&env);
+
+    let run = netem(
+        &env,
+        &[
+            "inject",
+            "tc/basic",
+            "--component",
+            "pdms",
+            "--yes",
+            "--wait",
+            "--timeout",
+            "2m",
+        ],
+    )
+    .await
+    .ok();
+    assert!(
+        run.stderr.contains("done: tso 2/2, scheduling 1/1"),
+        "{run}"
+    );
+    let spec = tc_spec(&env);
+    for i in 0..2 {
+        assert_eq!(agents_in(&spec["pdms"][i]["additionalContainers"]).len(), 1);
+    }
+    assert!(spec["pd"].get("additionalContainers").is_none());
+    for p in ["basic-tso-0", "basic-tso-1", "basic-scheduling-0"] {
+        assert!(agent_ready(&pod(&env, p)), "{p}");
+    }
+    netem(&env, &["eject", "tc/basic", "--yes"]).await.ok();
+    assert_eq!(tc_spec(&env), before);
+    env.cluster.shutdown().await;
+}
