@@ -97,6 +97,9 @@ impl Cluster {
         let seq = CLUSTER_SEQ.fetch_add(1, Ordering::Relaxed);
         let prefix = format!("ntc{}-{seq}", std::process::id());
         let node_netns = if cfg.network {
+            tokio::task::spawn_blocking(netns::sweep_stale_blocking)
+                .await
+                .ok();
             let node = format!("{prefix}-node");
             netns::create_node(&node).await.with_context(|| {
                 format!("creating node netns {node} (pods as netns need root and iproute2)")
@@ -204,6 +207,14 @@ impl Cluster {
         let res = Resource::by_kind(api_version, kind)?;
         let ns = if res.namespaced { ns } else { "" };
         lock(&self.shared.store).get(res, ns, name)
+    }
+
+    /// All objects of a kind, in one namespace or all (None).
+    pub fn list(&self, api_version: &str, kind: &str, ns: Option<&str>) -> Vec<Value> {
+        let Some(res) = Resource::by_kind(api_version, kind) else {
+            return Vec::new();
+        };
+        lock(&self.shared.store).list(res, ns)
     }
 
     /// Deny a verb on a resource for the kubeconfig's user: `("create", "pods/portforward")`,
@@ -322,6 +333,7 @@ impl Drop for Cluster {
         for t in lock(&self.tasks).iter() {
             t.abort();
         }
+        self.kubelet.abort_all();
         // Best effort: agent processes die with their tasks (kill_on_drop); namespaces are
         // removed here by name prefix.
         if self.node_netns.is_some() {

@@ -71,6 +71,13 @@ async fn main() -> anyhow::Result<()> {
         (None, "none") => None,
         (None, other) => bail!("unknown scenario {other:?} (basic, none)"),
     };
+    let started = std::time::Instant::now();
+    let expected: usize = seed.as_ref().map_or(0, |tc| {
+        tidb::components(tc)
+            .iter()
+            .map(|(_, s)| s["replicas"].as_u64().unwrap_or(1) as usize)
+            .sum()
+    });
     if let Some(tc) = seed {
         cluster.create(tc)?;
     }
@@ -79,12 +86,58 @@ async fn main() -> anyhow::Result<()> {
         cluster.server_url()
     );
     println!("{}", cluster.kubeconfig().display());
+    let cluster = std::sync::Arc::new(cluster);
+    let reporter = (expected > 0).then(|| {
+        tokio::spawn(report_ready(
+            cluster.clone(),
+            args.namespace.clone(),
+            expected,
+            started,
+        ))
+    });
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
     eprintln!("netem-testcluster: shutting down (stopping pods, deleting namespaces)");
-    cluster.shutdown().await;
+    if let Some(r) = reporter {
+        r.abort();
+        let _ = r.await;
+    }
+    match std::sync::Arc::try_unwrap(cluster) {
+        Ok(c) => c.shutdown().await,
+        Err(_) => bail!("cluster still in use at shutdown"),
+    }
     Ok(())
+}
+
+/// Print once every seeded pod is Ready (the startup figure of item 7).
+async fn report_ready(
+    cluster: std::sync::Arc<Cluster>,
+    ns: String,
+    expected: usize,
+    started: std::time::Instant,
+) {
+    loop {
+        let ready = cluster
+            .list("v1", "Pod", Some(&ns))
+            .iter()
+            .filter(|p| {
+                p["metadata"]["deletionTimestamp"].is_null()
+                    && p["status"]["conditions"].as_array().is_some_and(|cs| {
+                        cs.iter()
+                            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                    })
+            })
+            .count();
+        if ready >= expected {
+            eprintln!(
+                "netem-testcluster: {ready} pods ready in {:.2}s",
+                started.elapsed().as_secs_f64()
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -38,6 +38,7 @@ pub struct Kubelet {
     shared: Arc<Shared>,
     cfg: KubeletConfig,
     running: Mutex<HashMap<String, watch::Sender<bool>>>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     seq: AtomicU32,
 }
 
@@ -62,6 +63,7 @@ impl Kubelet {
             shared,
             cfg,
             running: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(Vec::new()),
             seq: AtomicU32::new(0),
         })
     }
@@ -93,7 +95,10 @@ impl Kubelet {
                     let (tx, rx) = watch::channel(false);
                     running.insert(uid.clone(), tx);
                     let me = self.clone();
-                    tokio::spawn(async move { me.run(pod, rx).await });
+                    let task = tokio::spawn(async move { me.run(pod, rx).await });
+                    let mut tasks = lock(&self.tasks);
+                    tasks.retain(|t| !t.is_finished());
+                    tasks.push(task);
                 }
                 (Some(_), false) => {}
             }
@@ -114,6 +119,14 @@ impl Kubelet {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !lock(&self.running).is_empty() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Abort every pod task at once (Drop path: their processes die with them through
+    /// kill_on_drop; namespaces are purged by the caller).
+    pub fn abort_all(&self) {
+        for t in lock(&self.tasks).drain(..) {
+            t.abort();
         }
     }
 

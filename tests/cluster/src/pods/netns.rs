@@ -85,6 +85,45 @@ pub fn delete_blocking(name: &str) {
         .status();
 }
 
+/// Kill every process inside netns `name` (`ip netns pids`), then delete it.
+pub fn purge_blocking(name: &str) {
+    if let Ok(out) = std::process::Command::new("ip")
+        .args(["netns", "pids", name])
+        .output()
+    {
+        for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            if let Ok(pid) = pid.parse::<i32>() {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+    }
+    delete_blocking(name);
+}
+
+/// The owning process id encoded in a netns name `ntc<pid>-…` (see [`crate::cluster`]).
+pub fn owner_pid(name: &str) -> Option<u32> {
+    name.strip_prefix("ntc")?.split('-').next()?.parse().ok()
+}
+
+/// Remove namespaces (and their processes) left by test clusters whose process is gone,
+/// e.g. killed before it could clean up.
+pub fn sweep_stale_blocking() {
+    let Ok(entries) = std::fs::read_dir("/run/netns") else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = owner_pid(&name)
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            purge_blocking(&name);
+        }
+    }
+}
+
 /// Dial 127.0.0.1:`port` inside netns `name`, as containerd's port-forward does: a fresh
 /// thread enters the namespace and connects; the socket stays in that namespace.
 pub async fn dial(name: &str, port: u16) -> io::Result<TcpStream> {
@@ -109,6 +148,13 @@ pub async fn dial(name: &str, port: u16) -> io::Result<TcpStream> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owner_pid_from_name() {
+        assert_eq!(owner_pid("ntc1234-0-node"), Some(1234));
+        assert_eq!(owner_pid("ntc1234-2-17"), Some(1234));
+        assert_eq!(owner_pid("cni-1234"), None);
+    }
 
     #[test]
     fn pod_ips_follow_the_gateway() {
