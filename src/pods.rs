@@ -230,8 +230,14 @@ pub async fn resolve(
             Err(e) => errors.push(format!("{e:#}")),
         }
     }
-    if !errors.is_empty() {
-        anyhow::bail!("{}", errors.join("\n"));
+    match errors.as_slice() {
+        [] => {}
+        [one] => anyhow::bail!("{one}; nothing was changed"),
+        many => anyhow::bail!(
+            "{} targets cannot be used; nothing was changed:\n  {}",
+            many.len(),
+            many.join("\n  ")
+        ),
     }
     Ok(dedup(selection))
 }
@@ -308,7 +314,9 @@ fn group_selection(
     pods: Vec<PodInfo>,
 ) -> anyhow::Result<Selection> {
     if pods.is_empty() {
-        anyhow::bail!("{what}: no pods in namespace {ns} match {selector}");
+        anyhow::bail!(
+            "{what}: no pods in namespace {ns} match {selector} (check: kubectl get pods -n {ns} -l {selector})"
+        );
     }
     let (with, without): (Vec<_>, Vec<_>) = pods.into_iter().partition(PodInfo::has_agent);
     if with.is_empty() {

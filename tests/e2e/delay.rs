@@ -95,9 +95,12 @@ async fn delay_reports_the_kernel_without_netem_per_pod() {
         return;
     }
     let env = cluster_with_agents(&["pd", "tikv", "tidb"]).await;
-    let run = netem(&env, &["delay", "tidb-cluster/basic", "20ms", "--for", "1m"])
-        .await
-        .failed();
+    let run = netem(
+        &env,
+        &["delay", "tidb-cluster/basic", "20ms", "--for", "1m"],
+    )
+    .await
+    .failed();
     for pod in ["basic-pd-0", "basic-tikv-0", "basic-tidb-0"] {
         assert!(
             run.stderr
@@ -134,15 +137,23 @@ async fn status_lists_every_agent_pod_and_clear_succeeds() {
     }
     assert!(run.stderr.contains("status: 3 pods ok"), "{run}");
 
-    let wide = netem(&env, &["status", "-o", "wide", "basic-pd-0"]).await.ok();
+    let wide = netem(&env, &["status", "-o", "wide", "basic-pd-0"])
+        .await
+        .ok();
     let ip = env.cluster.pod_ip("default", "basic-pd-0").expect("pod ip");
     assert!(wide.stdout.contains(&ip.to_string()), "{wide}");
-    assert!(wide.stdout.contains("ghcr.io/kubectl-netem/netem-agent:test"), "{wide}");
+    assert!(
+        wide.stdout
+            .contains("ghcr.io/kubectl-netem/netem-agent:test"),
+        "{wide}"
+    );
 
     let clear = netem(&env, &["clear", "tidb-cluster/basic"]).await.ok();
     assert!(clear.stdout.contains("pod/basic-pd-0: cleared"), "{clear}");
     assert!(clear.stdout.contains("clear: 3 pods ok"), "{clear}");
-    let all = netem(&env, &["clear", "--all", "--component", "tikv"]).await.ok();
+    let all = netem(&env, &["clear", "--all", "--component", "tikv"])
+        .await
+        .ok();
     assert!(all.stdout.contains("pod/basic-tikv-0: cleared"), "{all}");
     assert!(!all.stdout.contains("basic-pd-0"), "{all}");
     env.cluster.shutdown().await;
@@ -156,14 +167,33 @@ async fn status_json_shape_is_pinned() {
     let env = cluster_with_agents(&["pd"]).await;
     let run = netem(&env, &["status", "-o", "json"]).await.ok();
     let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>();
+    let keys = |v: &Value| {
+        v.as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+    };
     assert_eq!(keys(&doc), BTreeSet::from(["items".to_string()]));
     let items = doc["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{run}");
     let item = &items[0];
     let expected: BTreeSet<String> = [
-        "namespace", "pod", "component", "node", "ip", "image", "state", "interface",
-        "root_qdisc", "netem", "settings", "managed", "expires_at", "ttl_remaining", "error",
+        "namespace",
+        "pod",
+        "component",
+        "node",
+        "ip",
+        "image",
+        "state",
+        "interface",
+        "root_qdisc",
+        "netem",
+        "settings",
+        "managed",
+        "expires_at",
+        "ttl_remaining",
+        "error",
     ]
     .into_iter()
     .map(String::from)
@@ -186,7 +216,12 @@ async fn status_json_shape_is_pinned() {
     assert_eq!(keys(item), expected);
     assert_eq!(item["state"], "error");
     assert_eq!(item["error"]["cause"], "forbidden");
-    assert!(item["error"]["hint"].as_str().unwrap().contains("pods/portforward"));
+    assert!(
+        item["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("pods/portforward")
+    );
     let yaml = netem(&env, &["status", "-o", "yaml"]).await.failed();
     let from_yaml: Value = serde_yaml::from_str(&yaml.stdout).expect("YAML");
     assert_eq!(from_yaml["items"][0]["error"]["cause"], "forbidden");
@@ -241,7 +276,9 @@ async fn targets_without_the_agent_or_unknown_change_nothing() {
         "{run}"
     );
     // An unknown pod: likewise.
-    let run = netem(&env, &["clear", "basic-pd-0", "nosuch-0"]).await.failed();
+    let run = netem(&env, &["clear", "basic-pd-0", "nosuch-0"])
+        .await
+        .failed();
     assert!(
         run.stderr
             .contains("pod nosuch-0 not found in namespace default"),
@@ -254,9 +291,12 @@ async fn targets_without_the_agent_or_unknown_change_nothing() {
         .await
         .failed();
     assert!(run.stderr.contains("between 0 and 100"), "{run}");
-    let run = netem(&env, &["delay", "basic-pd-0", "20ms", "--distribution", "pareto"])
-        .await
-        .failed();
+    let run = netem(
+        &env,
+        &["delay", "basic-pd-0", "20ms", "--distribution", "pareto"],
+    )
+    .await
+    .failed();
     assert!(
         run.stderr
             .contains("invalid --distribution: needs a non-zero --jitter; nothing was changed"),
@@ -265,15 +305,27 @@ async fn targets_without_the_agent_or_unknown_change_nothing() {
     assert_eq!(portforwards(&env), 0, "nothing may be contacted");
 
     // A group: the pods without the agent are left out with a note; the rest are tried.
-    let run = netem(&env, &["delay", "tidb-cluster/basic", "20ms"]).await.failed();
-    assert!(run.stderr.contains("left out 2 pod(s) without the agent"), "{run}");
-    assert!(run.stderr.contains("pod/basic-pd-0: kernel without netem"), "{run}");
+    let run = netem(&env, &["delay", "tidb-cluster/basic", "20ms"])
+        .await
+        .failed();
+    assert!(
+        run.stderr.contains("left out 2 pod(s) without the agent"),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("pod/basic-pd-0: kernel without netem"),
+        "{run}"
+    );
     assert_eq!(portforwards(&env), 1);
 
     // status names a pod without the agent in its row.
     let run = netem(&env, &["status", "basic-tidb-0"]).await.failed();
     assert!(run.stdout.contains("no agent injected"), "{run}");
-    assert!(run.stderr.contains("kubectl netem inject tidb-cluster/basic"), "{run}");
+    assert!(
+        run.stderr
+            .contains("kubectl netem inject tidb-cluster/basic"),
+        "{run}"
+    );
     env.cluster.shutdown().await;
 }
 
@@ -284,11 +336,15 @@ async fn an_agent_that_does_not_listen_is_named() {
     }
     // The agent listens on another port, so 2332 in the pod refuses the connection.
     let env = cluster_with_agent_on_port(&["pd"], 2399).await;
-    let run = netem(&env, &["delay", "basic-pd-0", "20ms", "--pod-timeout", "5s"])
-        .await
-        .failed();
+    let run = netem(
+        &env,
+        &["delay", "basic-pd-0", "20ms", "--pod-timeout", "5s"],
+    )
+    .await
+    .failed();
     assert!(
-        run.stderr.contains("error: pod/basic-pd-0: agent not answering"),
+        run.stderr
+            .contains("error: pod/basic-pd-0: agent not answering"),
         "{run}"
     );
     assert!(run.stderr.contains("-c netem-agent"), "{run}");
