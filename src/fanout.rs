@@ -137,19 +137,38 @@ pub fn summary<T>(what: &str, outcomes: &[Outcome<T>]) -> String {
     }
 }
 
-/// Error lines for the failed pods: `pod/NAME: cause: message` and an indented hint.
+/// Error lines for the failed pods: `error: pod/NAME: cause: message`, each followed by
+/// its hint; a hint shared by several pods (one cause on 100 pods) is printed once, after
+/// the errors, with the number of pods it applies to, so the output stays readable.
 pub fn failure_lines<T>(outcomes: &[Outcome<T>], qualify_namespace: bool) -> Vec<String> {
-    let mut lines = Vec::new();
-    for o in outcomes {
-        if let Err(e) = &o.result {
-            lines.push(format!(
-                "error: {}: {e}",
-                pod_label(&o.pod, qualify_namespace)
-            ));
-            if let Some(hint) = &e.hint {
-                lines.push(format!("  hint: {hint}"));
+    let failures: Vec<(&PodInfo, &PodError)> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().err().map(|e| (&o.pod, e)))
+        .collect();
+    let mut shared: Vec<(&str, usize)> = Vec::new();
+    for (_, e) in &failures {
+        if let Some(hint) = e.hint.as_deref() {
+            match shared.iter_mut().find(|(h, _)| *h == hint) {
+                Some((_, n)) => *n += 1,
+                None => shared.push((hint, 1)),
             }
         }
+    }
+    let count = |hint: &str| {
+        shared
+            .iter()
+            .find(|(h, _)| *h == hint)
+            .map_or(0, |(_, n)| *n)
+    };
+    let mut lines = Vec::new();
+    for (pod, e) in &failures {
+        lines.push(format!("error: {}: {e}", pod_label(pod, qualify_namespace)));
+        if let Some(hint) = e.hint.as_deref().filter(|h| count(h) == 1) {
+            lines.push(format!("  hint: {hint}"));
+        }
+    }
+    for (hint, n) in shared.iter().filter(|(_, n)| *n > 1) {
+        lines.push(format!("hint ({n} pods): {hint}"));
     }
     lines
 }
@@ -243,6 +262,32 @@ mod tests {
         let lines = failure_lines(&outcomes, false);
         assert_eq!(lines[0], "error: pod/p0: timed out: no answer within 300ms");
         assert!(lines[1].starts_with("  hint: raise --pod-timeout"));
+        assert_eq!(lines.len(), 7, "{lines:#?}");
+    }
+
+    #[test]
+    fn a_hint_shared_by_many_pods_is_printed_once() {
+        let fail = |name: &str, hint: &str| Outcome {
+            pod: pod(name, true),
+            result: Err::<(), _>(PodError::new(Cause::NoNetem, "503").hint(hint)),
+        };
+        let outcomes = vec![
+            fail("a", "load sch_netem"),
+            fail("b", "load sch_netem"),
+            fail("c", "see logs of c"),
+            fail("d", "load sch_netem"),
+        ];
+        assert_eq!(
+            failure_lines(&outcomes, true),
+            [
+                "error: default/a: kernel without netem: 503",
+                "error: default/b: kernel without netem: 503",
+                "error: default/c: kernel without netem: 503",
+                "  hint: see logs of c",
+                "error: default/d: kernel without netem: 503",
+                "hint (3 pods): load sch_netem",
+            ]
+        );
     }
 
     #[test]
