@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use netem_agent::api::NetemState;
 use netem_agent::spec::{Distribution, FieldError, NetemSpec};
 
 use crate::agent_client::AgentCall;
@@ -9,7 +10,7 @@ use crate::cli::{ConnectionArgs, DelayArgs};
 use crate::commands::pod_call;
 use crate::connect::connect;
 use crate::pods::{self, MissingAgent};
-use crate::report::describe_spec;
+use crate::report::{describe_spec, describe_state};
 
 /// Validates the settings, resolves the pods (both before any change), then sets the
 /// settings on every pod's agent.
@@ -41,14 +42,21 @@ pub async fn run(conn: &ConnectionArgs, args: &DelayArgs) -> anyhow::Result<Exit
         &selection.notes,
         &outcomes,
         &what,
-        |state| {
-            let mut line = crate::report::describe_state(state);
-            if let Some(left) = &state.ttl_remaining {
-                line += &format!(" (clears in {left})");
-            }
-            line
-        },
+        ok_line,
     ))
+}
+
+/// What a pod reports after the change: the settings the kernel now has, and when the
+/// agent will clear them.
+fn ok_line(state: &NetemState) -> String {
+    let mut line = match describe_state(state).as_str() {
+        "none" => "cleared (no impairment)".to_string(),
+        other => other.to_string(),
+    };
+    if let Some(left) = &state.ttl_remaining {
+        line += &format!(" (clears in {left})");
+    }
+    line
 }
 
 /// The netem settings the flags ask for, checked as the agent checks them.
@@ -173,6 +181,23 @@ mod tests {
             "{}",
             flag_error(&e)
         );
+    }
+
+    #[test]
+    fn ok_line_shows_what_the_kernel_has_and_time_left() {
+        let mut state = NetemState {
+            interface: "eth0".into(),
+            root_qdisc: "netem".into(),
+            netem: Some(NetemSpec::delay(Duration::from_millis(20))),
+            managed: true,
+            expires_at: Some("2026-01-01T00:10:00Z".into()),
+            ttl_remaining: Some("10m".into()),
+        };
+        assert_eq!(ok_line(&state), "delay 20ms (clears in 10m)");
+        state.root_qdisc = "none".into();
+        state.netem = None;
+        state.ttl_remaining = None;
+        assert_eq!(ok_line(&state), "cleared (no impairment)");
     }
 
     #[test]
