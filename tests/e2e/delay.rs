@@ -381,3 +381,43 @@ async fn status_across_namespaces() {
     assert!(!only.stdout.contains("basic-pd-0"), "{only}");
     env.cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn after_inject_the_everyday_commands_reach_every_pod() {
+    if !have_root() {
+        return;
+    }
+    // The agent container exactly as `inject` writes it (command, args, volume, probes).
+    let env = crate::support::basic_cluster().await;
+    netem(&env, &["inject", "tc/basic", "--yes", "--wait"])
+        .await
+        .ok();
+    wait_for_agents(&env, "default", "basic", 3).await;
+    let status = netem(&env, &["status", "-o", "json"]).await.ok();
+    let doc: Value = serde_json::from_str(&status.stdout).expect("JSON");
+    let pods: Vec<&str> = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["pod"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pods,
+        ["basic-pd-0", "basic-tidb-0", "basic-tikv-0"],
+        "{status}"
+    );
+    let run = netem(
+        &env,
+        &["delay", "tc/basic", "20ms", "--component", "pd,tikv"],
+    )
+    .await
+    .failed();
+    assert!(run.stdout.contains("0 of 2 pods ok, 2 failed"), "{run}");
+    assert_eq!(
+        run.stderr.matches("kernel without netem").count(),
+        2,
+        "{run}"
+    );
+    netem(&env, &["clear", "--all"]).await.ok();
+    env.cluster.shutdown().await;
+}
