@@ -15,8 +15,8 @@ use kube::api::{Api, ListParams};
 
 use crate::target::Target;
 
-/// Name of the agent's container in a pod.
-pub const AGENT_CONTAINER: &str = "netem-agent";
+/// Name of the agent's container in a pod (one definition, shared with inject).
+pub use crate::agent_container::CONTAINER_NAME as AGENT_CONTAINER;
 
 const LABEL_INSTANCE: &str = "app.kubernetes.io/instance";
 const LABEL_COMPONENT: &str = "app.kubernetes.io/component";
