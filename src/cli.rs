@@ -130,11 +130,12 @@ pub struct EjectArgs {
 /// How pods are chosen and reached, for delay, clear and status.
 #[derive(Debug, Clone, Args)]
 pub struct FanoutArgs {
-    /// Only pods of these TidbCluster components (comma separated), e.g. pd,tikv.
+    /// Narrow tidb-cluster/ and statefulset/ targets (and status's default) to these
+    /// components (comma separated), e.g. pd,tikv.
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub component: Vec<String>,
 
-    /// Only pods matching this label selector (e.g. app.kubernetes.io/component=pd).
+    /// Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a).
     #[arg(short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
 
@@ -159,11 +160,11 @@ fn parse_pod_timeout(s: &str) -> Result<Duration, String> {
 /// Arguments of `delay`.
 #[derive(Debug, Clone, Args)]
 pub struct DelayArgs {
-    /// Pods (NAME or pod/NAME) or tidb-cluster/NAME, then the delay (e.g. 20ms, 1.5s, 0 for none).
+    /// Pods (NAME or pod/NAME), tidb-cluster/NAME or statefulset/NAME: the pods that carry the agent.
     #[arg(value_name = "TARGET", required = true, num_args = 1.., value_parser = parse_target)]
     pub targets: Vec<Target>,
 
-    /// Delay added to every packet the pods send (20ms, 1.5s, 250us).
+    /// Delay added to every packet the pods send (20ms, 1.5s, 250us; 0 for none).
     #[arg(value_name = "DURATION", value_parser = parse_duration)]
     pub delay: Duration,
 
