@@ -15,7 +15,12 @@ use crate::target::{Target, parse_target};
 /// `delay`, `clear` and `status` talk to each pod's agent through the API server's
 /// port-forward, so RBAC on `pods/portforward` is the gate and nothing listens on the pod IP.
 #[derive(Debug, Parser)]
-#[command(name = "kubectl-netem", bin_name = "kubectl netem", version, propagate_version = true)]
+#[command(
+    name = "kubectl-netem",
+    bin_name = "kubectl netem",
+    version,
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub conn: ConnectionArgs,
@@ -71,6 +76,9 @@ pub enum Command {
     /// Print a shell completion script (bash, zsh, fish, powershell).
     #[command(hide = true)]
     Completions(CompletionsArgs),
+    /// Answer kubectl's plugin completion: `kubectl_complete-netem ARGS... PARTIAL` runs this.
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
 }
 
 /// Which components of a TidbCluster, and how to confirm and wait, for inject and eject.
@@ -275,6 +283,15 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// Arguments of the hidden `__complete` subcommand: the words typed so far, the last one
+/// being the (possibly empty) word under the cursor.
+#[derive(Debug, Clone, Args)]
+pub struct CompleteArgs {
+    /// The words after `kubectl netem`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub words: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,8 +304,17 @@ mod tests {
 
     #[test]
     fn delay_takes_targets_then_duration() {
-        let cli = Cli::try_parse_from(["kubectl-netem", "delay", "basic-pd-0", "pod/basic-pd-1", "20ms"]).unwrap();
-        let Command::Delay(d) = cli.command else { panic!("not delay") };
+        let cli = Cli::try_parse_from([
+            "kubectl-netem",
+            "delay",
+            "basic-pd-0",
+            "pod/basic-pd-1",
+            "20ms",
+        ])
+        .unwrap();
+        let Command::Delay(d) = cli.command else {
+            panic!("not delay")
+        };
         assert_eq!(d.targets.len(), 2);
         assert_eq!(d.delay, Duration::from_millis(20));
     }

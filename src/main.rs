@@ -5,6 +5,7 @@ mod agent_client;
 mod agent_container;
 mod cli;
 mod commands;
+mod complete;
 mod connect;
 mod fanout;
 mod patch;

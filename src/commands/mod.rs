@@ -13,12 +13,23 @@ mod pod_call;
 mod status;
 
 /// Image of the agent container that `inject` adds when `--image` is not given.
-pub const DEFAULT_IMAGE: &str = concat!("ghcr.io/kubectl-netem/netem-agent:", env!("CARGO_PKG_VERSION"));
+pub const DEFAULT_IMAGE: &str = concat!(
+    "ghcr.io/kubectl-netem/netem-agent:",
+    env!("CARGO_PKG_VERSION")
+);
 
 /// Runs the parsed command line; the exit code reports partial failures.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Completions(args) => completions::run(&args),
+        Command::Complete(args) => {
+            crate::complete::run(
+                <Cli as clap::CommandFactory>::command(),
+                &args.words,
+                &cli.conn,
+            )
+            .await
+        }
         Command::Inject(args) => inject::run(&cli.conn, &args).await,
         Command::Eject(args) => eject::run(&cli.conn, &args).await,
         Command::Delay(args) => delay::run(&cli.conn, &args).await,
