@@ -308,6 +308,24 @@ impl Cluster {
         }
     }
 
+    /// Wait until the controllers are done: every TidbCluster Ready (its status written by the
+    /// operator), every StatefulSet rolled out and ready, no pod terminating. After this no
+    /// controller writes until something changes, so snapshots (resourceVersions) hold still.
+    pub async fn wait_settled(&self, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let pending = {
+                let store = lock(&self.shared.store);
+                controllers::unsettled(&store)
+            };
+            let Some(what) = pending else { return Ok(()) };
+            if tokio::time::Instant::now() > deadline {
+                bail!("cluster not settled after {timeout:?}: {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Stop controllers, stop every pod (agents killed, netns deleted), delete the node netns.
     pub async fn shutdown(self) {
         let tasks = std::mem::take(&mut *lock(&self.tasks));
@@ -357,7 +375,7 @@ fn cleanup_netns_blocking(prefix: &str) {
 
 async fn control_loop(shared: Arc<Shared>, kubelet: Arc<Kubelet>) {
     let mut changes = lock(&shared.store).subscribe_changes();
-    loop {
+    while !kubelet.is_stopping() {
         {
             let mut store = lock(&shared.store);
             controllers::reconcile(&mut store);

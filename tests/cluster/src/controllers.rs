@@ -90,7 +90,93 @@ fn operator(store: &mut Store) {
                 }
             }
         }
+        write_tc_status(store, &tc, &ns);
     }
+}
+
+/// The operator's view of a TidbCluster, written back as its `status` (per component: phase
+/// Normal or Upgrade, image, the StatefulSet's status; a Ready condition). TiDB Operator v1
+/// writes status through the main resource, so each change is a new resourceVersion that
+/// clients' guarded writes must survive, as on a real cluster.
+fn write_tc_status(store: &mut Store, tc: &Value, ns: &str) {
+    let tc_name = tc["metadata"]["name"].as_str().unwrap_or("");
+    let mut status = json!({});
+    let mut all_ready = true;
+    for (component, spec) in tidb::components(tc) {
+        let want = tidb::desired_statefulset(tc, &component, &spec);
+        let sts = store.get(&STATEFULSETS, ns, &format!("{tc_name}-{component}"));
+        let st = sts
+            .as_ref()
+            .map(|s| s["status"].clone())
+            .unwrap_or(json!({}));
+        let replicas = want["spec"]["replicas"].as_i64().unwrap_or(1);
+        let up_to_date = sts.as_ref().is_some_and(|s| {
+            s["spec"]["template"] == want["spec"]["template"]
+                && st["updateRevision"] == st["currentRevision"]
+                && st["updatedReplicas"].as_i64() == Some(replicas)
+        });
+        let ready = st["readyReplicas"].as_i64() == Some(replicas);
+        all_ready &= up_to_date && ready;
+        status[component.as_str()] = json!({
+            "phase": if up_to_date { "Normal" } else { "Upgrade" },
+            "synced": true,
+            "image": want["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| c["name"] == component.as_str()))
+                .map(|c| c["image"].clone())
+                .unwrap_or(Value::Null),
+            "statefulSet": st,
+        });
+    }
+    let (cond, reason, message) = if all_ready {
+        ("True", "Ready", "TiDB cluster is fully up and running")
+    } else {
+        (
+            "False",
+            "StatefulSetNotUpToDate",
+            "Statefulset(s) are in progress",
+        )
+    };
+    status["conditions"] =
+        json!([{"type": "Ready", "status": cond, "reason": reason, "message": message}]);
+    if tc["status"] == status {
+        return;
+    }
+    let mut next = tc.clone();
+    next["status"] = status;
+    next["metadata"]
+        .as_object_mut()
+        .map(|m| m.remove("resourceVersion"));
+    let _ = store.update(&TIDBCLUSTERS, ns, tc_name, next, None, MANAGER, false, true);
+}
+
+/// What keeps the cluster from being settled, if anything (for [`crate::Cluster::wait_settled`]).
+pub fn unsettled(store: &Store) -> Option<String> {
+    for tc in store.list(&TIDBCLUSTERS, None) {
+        let ready = tc["status"]["conditions"].as_array().is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        });
+        if !ready {
+            return Some(format!("TidbCluster {} not Ready", tc["metadata"]["name"]));
+        }
+    }
+    for sts in store.list(&STATEFULSETS, None) {
+        let st = &sts["status"];
+        let replicas = sts["spec"]["replicas"].as_i64().unwrap_or(1);
+        let done = st["observedGeneration"] == sts["metadata"]["generation"]
+            && st["readyReplicas"].as_i64() == Some(replicas)
+            && st["updatedReplicas"].as_i64() == Some(replicas)
+            && st["currentRevision"] == st["updateRevision"];
+        if !done {
+            return Some(format!("StatefulSet {} rolling", sts["metadata"]["name"]));
+        }
+    }
+    store
+        .list(&PODS, None)
+        .iter()
+        .find(|p| p["metadata"]["deletionTimestamp"].is_string() || !pod_ready(p))
+        .map(|p| format!("pod {} not ready", p["metadata"]["name"]))
 }
 
 fn pod_ready(pod: &Value) -> bool {

@@ -115,6 +115,84 @@ fn columns(kind: &str) -> Vec<Value> {
             col("Status", "string", "", 0, "The status of the namespace"),
             age_col,
         ],
+        // TiDB Operator v1's additionalPrinterColumns.
+        "TidbCluster" => vec![
+            name,
+            col(
+                "Ready",
+                "string",
+                "",
+                0,
+                "The current status of the cluster",
+            ),
+            col("PD", "string", "", 0, "The image for PD cluster"),
+            col(
+                "Storage",
+                "string",
+                "",
+                0,
+                "The storage size specified for PD node",
+            ),
+            col(
+                "Ready",
+                "integer",
+                "",
+                0,
+                "The ready replicas number of PD cluster",
+            ),
+            col(
+                "Desire",
+                "integer",
+                "",
+                0,
+                "The desired replicas number of PD cluster",
+            ),
+            col("TiKV", "string", "", 0, "The image for TiKV cluster"),
+            col(
+                "Storage",
+                "string",
+                "",
+                0,
+                "The storage size specified for TiKV node",
+            ),
+            col(
+                "Ready",
+                "integer",
+                "",
+                0,
+                "The ready replicas number of TiKV cluster",
+            ),
+            col(
+                "Desire",
+                "integer",
+                "",
+                0,
+                "The desired replicas number of TiKV cluster",
+            ),
+            col("TiDB", "string", "", 0, "The image for TiDB cluster"),
+            col(
+                "Ready",
+                "integer",
+                "",
+                0,
+                "The ready replicas number of TiDB cluster",
+            ),
+            col(
+                "Desire",
+                "integer",
+                "",
+                0,
+                "The desired replicas number of TiDB cluster",
+            ),
+            col("Status", "string", "", 1, "The status of the cluster"),
+            col(
+                "Age",
+                "date",
+                "",
+                0,
+                "Custom resource definition column (in JSONPath format): .metadata.creationTimestamp",
+            ),
+        ],
         // A CRD without additionalPrinterColumns gets Name and Age.
         _ => vec![
             name,
@@ -193,6 +271,26 @@ fn cells(kind: &str, obj: &Value) -> Vec<Value> {
             json!(obj["status"]["phase"].as_str().unwrap_or("Active")),
             json!(age(obj)),
         ],
+        "TidbCluster" => {
+            let st = &obj["status"];
+            let ready = st["conditions"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let mut cells = vec![name, ready["status"].clone()];
+            for (c, storage) in [("pd", true), ("tikv", true), ("tidb", false)] {
+                cells.push(st[c]["image"].clone());
+                if storage {
+                    cells.push(obj["spec"][c]["requests"]["storage"].clone());
+                }
+                cells.push(st[c]["statefulSet"]["readyReplicas"].clone());
+                cells.push(obj["spec"][c]["replicas"].clone());
+            }
+            cells.push(ready["message"].clone());
+            cells.push(json!(age(obj)));
+            cells
+        }
         // The CRD table convertor renders "date" columns as ages server-side.
         _ => vec![name, json!(age(obj))],
     }

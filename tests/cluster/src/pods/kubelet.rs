@@ -40,6 +40,7 @@ pub struct Kubelet {
     running: Mutex<HashMap<String, watch::Sender<bool>>>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     seq: AtomicU32,
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 struct Ctr {
@@ -64,12 +65,17 @@ impl Kubelet {
             cfg,
             running: Mutex::new(HashMap::new()),
             tasks: Mutex::new(Vec::new()),
+            stopping: std::sync::atomic::AtomicBool::new(false),
             seq: AtomicU32::new(0),
         })
     }
 
     /// Bring runtime in line with the store: start new pods, stop terminating ones.
     pub fn sync(self: &Arc<Self>) {
+        // Once shutting down, start nothing: pods removed by the teardown must not come back.
+        if self.is_stopping() {
+            return;
+        }
         let pods = lock(&self.shared.store).list(&PODS, None);
         let mut running = lock(&self.running);
         let mut seen = Vec::new();
@@ -112,6 +118,7 @@ impl Kubelet {
 
     /// Stop every pod and wait (bounded) for their teardown.
     pub async fn shutdown(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
         let stops: Vec<watch::Sender<bool>> = lock(&self.running).values().cloned().collect();
         for s in &stops {
             let _ = s.send(true);
@@ -120,6 +127,11 @@ impl Kubelet {
         while !lock(&self.running).is_empty() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Whether [`Kubelet::shutdown`] has begun.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
     }
 
     /// Abort every pod task at once (Drop path: their processes die with them through
