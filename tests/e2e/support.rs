@@ -38,14 +38,22 @@ impl Run {
     /// Panics with both streams unless the command failed.
     #[track_caller]
     pub fn failed(self) -> Self {
-        assert_ne!(self.code, Some(0), "command unexpectedly succeeded:\n{self}");
+        assert_ne!(
+            self.code,
+            Some(0),
+            "command unexpectedly succeeded:\n{self}"
+        );
         self
     }
 }
 
 impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit: {:?}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit: {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -122,6 +130,12 @@ pub async fn basic_cluster() -> Env {
     env.cluster
         .create(netem_testcluster::basic_tidbcluster("default", "basic"))
         .expect("create basic TidbCluster");
+    // The operator writes the TidbCluster's status while pods come up (new resourceVersions);
+    // tests snapshot it afterwards.
+    env.cluster
+        .wait_settled(Duration::from_secs(30))
+        .await
+        .expect("basic cluster settles");
     env
 }
 
@@ -144,7 +158,10 @@ pub async fn netem_with_stdin(env: &Env, args: &[&str], input: Option<&str>) -> 
     let mut child = cmd.spawn().expect("spawn kubectl-netem");
     let mut stdin = child.stdin.take().expect("stdin");
     if let Some(input) = input {
-        stdin.write_all(input.as_bytes()).await.expect("write stdin");
+        stdin
+            .write_all(input.as_bytes())
+            .await
+            .expect("write stdin");
     }
     drop(stdin);
     let out = tokio::time::timeout(Duration::from_secs(300), child.wait_with_output())
