@@ -7,5 +7,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 start=$(date +%s)
 bin=$("$here/build-agent.sh")
 echo "agent-tier: agent $bin ($(stat -c %s "$bin") bytes), built/checked in $(($(date +%s) - start)) s" >&2
-"$here/run.sh" "$here/guest/agent.sh" "$bin"
+NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/agent.sh" "$bin"
 echo "agent-tier: total $(($(date +%s) - start)) s" >&2

@@ -33,6 +33,8 @@ netem_delay() { # FILTER for a root netem with delay $1 s, no jitter, limit 1000
         and .options.limit == 1000 and $ONLY_DELAY"
 }
 no_root_netem() { ! tc_is '.kind == "netem"'; }
+# A veth's root qdisc is noqueue when nothing is set: the agent may call that "none".
+CLEAN='(.root_qdisc == "none" or .root_qdisc == "noqueue") and .netem == null'
 
 echo "== start"
 agent_start
@@ -43,8 +45,9 @@ verdict "GET /v1/info" "$CODE $BODY" jq_ok "$BODY" \
 api GET /healthz
 verdict "GET /healthz" "$CODE" [ "$CODE" = 200 ]
 api GET /v1/netem
-verdict "GET /v1/netem on a clean interface" "$CODE $BODY" jq_ok "$BODY" \
-    '.root_qdisc == "none" and .netem == null and .managed == false'
+verdict "GET /v1/netem on a clean interface" "$CODE $BODY" jq_ok "$BODY" "$CLEAN and .managed == false"
+api DELETE /v1/netem
+verdict "DELETE on a clean interface" "$CODE $BODY" eval '[ "$CODE" = 200 ] && jq_ok "$BODY" "$CLEAN"'
 
 rtt 3 >/dev/null
 BASE=$(rtt 20)
@@ -71,11 +74,11 @@ out=$(ping -q -n -c 5 -i 0.2 -W 1 "$POD_IP" 2>&1)
 verdict "loss 100% ping fails" "$(echo "$out" | grep -o '[0-9]* received.*loss')" \
     eval 'echo "$out" | grep -q " 0 received"'
 verdict "loss 100% tc" "$(root_qdisc)" tc_is \
-    '.kind == "netem" and .options["loss-random"].loss == 1 and .options.delay.delay == 0'
+    '.kind == "netem" and .options["loss-random"].loss == 1 and (.options.delay.delay // 0) == 0'
 
 echo "== clear"
 api DELETE /v1/netem
-verdict "DELETE /v1/netem" "$CODE $BODY" jq_ok "$BODY" '.root_qdisc == "none" and .netem == null'
+verdict "DELETE /v1/netem" "$CODE $BODY" jq_ok "$BODY" "$CLEAN"
 verdict "cleared tc" "$(root_qdisc)" no_root_netem
 r=$(rtt 20)
 verdict "cleared ping back to baseline" "rtt ${r} ms, baseline ${BASE} ms" \
@@ -154,11 +157,13 @@ verdict "DELETE ?force=true removes tbf" "$CODE $(root_qdisc)" eval \
     '[ "$CODE" = 200 ] && ! tc_is ".kind == \"tbf\""'
 
 echo "== concurrent requests are serialized"
+pids=()
 for i in $(seq 10); do
-    in_pod curl -s -o /dev/null -w '%{http_code}\n' -X PUT -H 'Content-Type: application/json' \
+    in_pod curl -s --max-time 20 -o /dev/null -w '%{http_code}\n' -X PUT -H 'Content-Type: application/json' \
         --data-binary "{\"delay\":\"${i}ms\"}" http://127.0.0.1:2332/v1/netem >/tmp/conc.$i &
+    pids+=($!)
 done
-wait
+wait "${pids[@]}" # not a bare wait: the agent is a child too
 codes=$(cat /tmp/conc.* | sort | uniq -c | tr -s ' ' | tr '\n' ',')
 api GET /v1/netem
 tcd=$(root_qdisc | jq -r '.options.delay.delay * 1000 | round | "\(.)ms"')
@@ -171,8 +176,10 @@ t_set=$EPOCHREALTIME
 expires=$(echo "$BODY" | jq -r .expires_at)
 verdict "PUT with ttl 12s" "$CODE expires_at=$expires ttl_remaining=$(echo "$BODY" | jq -r .ttl_remaining)" \
     jq_ok "$BODY" '.expires_at != null and .ttl_remaining != null and .netem.delay == "40ms"'
+killed=$AGENT_PID
 agent_stop KILL
-verdict "SIGKILL leaves the qdisc" "$(root_qdisc)" tc_is "$(netem_delay 0.04)"
+verdict "SIGKILL leaves the qdisc" "pid $killed gone, $(root_qdisc)" eval \
+    '! kill -0 "$killed" 2>/dev/null && tc_is "$(netem_delay 0.04)"'
 agent_start
 api GET /v1/netem
 verdict "restarted agent adopts" "ready in ${AGENT_READY_S} s: $BODY" jq_ok "$BODY" \
@@ -186,7 +193,7 @@ done
 verdict "ttl expiry clears" "cleared ${cleared:-never} s after the PUT (ttl 12s)" \
     is "${cleared:-99} >= 11 && ${cleared:-99} <= 15"
 api GET /v1/netem
-verdict "after expiry" "$BODY" jq_ok "$BODY" '.root_qdisc == "none" and .expires_at == null'
+verdict "after expiry" "$BODY" jq_ok "$BODY" "$CLEAN and .expires_at == null"
 
 echo "== SIGTERM clears what the agent set"
 api GET /latency/20ms
@@ -194,6 +201,11 @@ agent_stop TERM
 verdict "SIGTERM clears" "exit status $AGENT_RC, root $(root_qdisc)" eval \
     '[ "$AGENT_RC" = 0 ] && no_root_netem'
 verdict "health fails without an agent" "" eval '! in_pod netem-agent health >/dev/null 2>&1'
+agent_start
+api GET /latency/30ms
+agent_stop INT
+verdict "SIGINT clears" "exit status $AGENT_RC, root $(root_qdisc)" eval \
+    '[ "$AGENT_RC" = 0 ] && no_root_netem'
 
 echo "== --keep-on-exit keeps it"
 agent_start --keep-on-exit

@@ -13,6 +13,8 @@ FAILS=0
 
 pod_up() {
     ip netns add pod
+    # A pod's loopback is up (the agent listens on 127.0.0.1 there).
+    ip -n pod link set lo up
     ip link add "$POD_IF" netns pod type veth peer name vpod
     ip addr add 10.20.0.1/24 dev vpod
     ip link set vpod up
@@ -50,7 +52,7 @@ is() { [ "$(echo "$*" | bc -l)" = 1 ]; }
 
 # api METHOD PATH [JSON]: call the agent inside the pod; sets CODE (HTTP status) and BODY.
 api() {
-    local args=(-sS -o /tmp/api-body -w '%{http_code}' -X "$1" "http://127.0.0.1:2332$2")
+    local args=(-sS --max-time 20 -o /tmp/api-body -w '%{http_code}' -X "$1" "http://127.0.0.1:2332$2")
     [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
     rm -f /tmp/api-body
     CODE=$(in_pod curl "${args[@]}" 2>/tmp/api-err) || CODE=${CODE:-000}
@@ -67,11 +69,13 @@ root_qdisc() {
 agent_start() {
     mkdir -p /run/agent
     local t0=$EPOCHREALTIME i
-    # `ip netns exec` execs the command, so $! is the agent itself.
-    in_pod netem-agent --state-file /run/agent/state.json "$@" >>/tmp/agent.log 2>&1 &
+    # Not through in_pod: a function run in the background is a subshell, and $! must be the
+    # agent itself (signals go to it). nsenter execs the agent in the pod's netns.
+    nsenter --net=/run/netns/pod netem-agent --state-file /run/agent/state.json "$@" >>/tmp/agent.log 2>&1 &
     AGENT_PID=$!
     for i in $(seq 200); do
-        if in_pod netem-agent health >/dev/null 2>&1; then
+        if [ "$(cat /proc/"$AGENT_PID"/comm 2>/dev/null)" = netem-agent ] &&
+            in_pod netem-agent health >/dev/null 2>&1; then
             AGENT_READY_S=$(calc "$EPOCHREALTIME - $t0")
             return 0
         fi
