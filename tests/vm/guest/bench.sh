@@ -33,7 +33,7 @@ bench "binary size" "$(stat -c %s $BIN)" bytes "$(calc "$(stat -c %s $BIN) / 104
 agent_start
 sleep 2
 bench "idle RSS" "$(awk '/^VmRSS/ { print $2 }' /proc/"$AGENT_PID"/status)" kB "VmRSS 2 s after start, no request served yet"
-bench "startup to healthy" "$AGENT_READY_S" s "spawn to first successful \`netem-agent health\` (includes that probe's own exec)"
+bench "startup to healthy" "$(calc "$AGENT_READY_S * 1000" | xargs printf '%.0f')" ms "spawn to first successful \`netem-agent health\` (includes that probe's own exec)"
 
 # Everything timed runs inside the pod's netns in one bash, so `ip netns exec` costs nothing.
 # Times are microseconds from bash's EPOCHREALTIME around each command.
@@ -50,7 +50,19 @@ in_pod bash -c "s=\${EPOCHREALTIME/./}; tc -batch /tmp/tc.batch; e=\${EPOCHREALT
 check_last "tc -batch"
 bench "tc -batch, per change" "$(calc "$(cat /tmp/tcb.us) / 1000" | xargs printf '%.2f')" ms "$N changes in one \`tc -batch\` process, total / $N"
 
-# The agent, one curl process per change: the same shape as running tc per change.
+# What starting a process costs here (no netlink): the floor under the per-process figures.
+in_pod bash -c "for i in \$(seq $N); do s=\${EPOCHREALTIME/./}; tc -V >/dev/null; e=\${EPOCHREALTIME/./}; echo \$((e - s)); done" >/tmp/tcv.us
+stats /tmp/tcv.us "tc -V (process, no netlink)" "exec of tc alone (dynamic, 10 libraries): the process part of the row above"
+
+# The agent, one busybox wget process per change (static, so its exec is cheap).
+in_pod tc qdisc del dev "$POD_IF" root 2>/dev/null
+in_pod bash -c "for i in \$(seq $N); do d=\$((20 + i % 2)); s=\${EPOCHREALTIME/./}
+    busybox wget -q -O /dev/null http://127.0.0.1:2332/latency/\${d}ms || echo FAILED >&2
+    e=\${EPOCHREALTIME/./}; echo \$((e - s)); done" >/tmp/wget.us
+check_last "agent via wget per change"
+stats /tmp/wget.us "agent, busybox wget per change (process)" "one \`busybox wget 127.0.0.1:2332/latency/20ms|21ms\` per change: exec + HTTP + netlink"
+
+# The agent, one curl process per change: the original \`curl pod-ip:2332/latency/20ms\` usage.
 in_pod tc qdisc del dev "$POD_IF" root 2>/dev/null
 in_pod bash -c "for i in \$(seq $N); do d=\$((20 + i % 2)); s=\${EPOCHREALTIME/./}
     curl -sf -o /dev/null http://127.0.0.1:2332/latency/\${d}ms || echo FAILED >&2
@@ -60,10 +72,12 @@ stats /tmp/curl.us "agent, curl per change (process)" "one \`curl 127.0.0.1:2332
 
 # HTTP round trips on one kept-alive connection (curl's own timer): what a client like the
 # plugin pays per change once connected.
-urls() { for i in $(seq "$N"); do echo "http://127.0.0.1:2332$1" | sed "s/{d}/$((20 + i % 2))/"; done; }
+urls() { # curl arguments for N requests to PATH ({d} becomes 20 or 21), bodies discarded
+    for i in $(seq "$N"); do echo "-o /dev/null http://127.0.0.1:2332${1/\{d\}/$((20 + i % 2))}"; done
+}
 rt() { # rt PATH FILE: per-request time_total in µs on one connection
     # shellcheck disable=SC2046
-    in_pod curl -sf -o /dev/null -w '%{time_total}\n' $(urls "$1") | awk '{ printf "%d\n", $1 * 1000000 }' >"$2"
+    in_pod curl -sf -w '%{time_total}\n' $(urls "$1") | awk '{ printf "%d\n", $1 * 1000000 }' >"$2"
 }
 in_pod tc qdisc del dev "$POD_IF" root 2>/dev/null
 rt "/latency/{d}ms" /tmp/lat.us
@@ -77,7 +91,7 @@ lat=$(sort -n /tmp/lat.us | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)]
 hl=$(sort -n /tmp/health.us | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 bench "agent change minus HTTP" "$(calc "($lat - $hl) / 1000" | xargs printf '%.2f')" ms "median /latency - median /healthz: the agent's netlink work per change"
 
-bench "RSS after load" "$(awk '/^VmRSS/ { print $2 }' /proc/"$AGENT_PID"/status)" kB "VmRSS after $((N * 4)) requests (VmHWM $(awk '/^VmHWM/ { print $2 }' /proc/"$AGENT_PID"/status) kB)"
+bench "RSS after load" "$(awk '/^VmRSS/ { print $2 }' /proc/"$AGENT_PID"/status)" kB "VmRSS after $((N * 5)) requests (VmHWM $(awk '/^VmHWM/ { print $2 }' /proc/"$AGENT_PID"/status) kB)"
 agent_stop TERM
 
 echo
