@@ -9,7 +9,8 @@
 # kernel modules (sch_netem, veth, bridge, sch_tbf + their deps, plus each -m) with a
 # modules.dep, and /init.
 # Each FILE is copied to DEST, or to /usr/local/bin/<name> without one (PATH order inside the
-# guest: /usr/local/bin, /usr/bin, /usr/sbin, /bin, /sbin).
+# guest: /usr/local/bin, /usr/bin, /usr/sbin, /bin, /sbin); ELF files get their debug info
+# stripped (NETEM_VM_STRIP=0 keeps it) and their shared libraries copied.
 # tests/vm/guest/lib.sh is put at /guest/lib.sh for guest scripts to source.
 # -e lines go into /guest/env, which /init sources before running the script.
 #
@@ -88,6 +89,11 @@ for spec in "$@"; do
     [[ $spec == *:* ]] || dest=/usr/local/bin/$(basename "$src")
     [[ -e $src ]] || { echo "initramfs.sh: no such file $src" >&2; exit 2; }
     put "$src" "$dest"
+    # Debug builds are mostly debug info (a debug kubectl-netem is ~170 MB): drop it, keeping
+    # symbols for backtraces, so the initramfs stays small in guest RAM. NETEM_VM_STRIP=0 keeps it.
+    if [[ ${NETEM_VM_STRIP:-1} != 0 ]] && head -c 4 "$root$dest" | grep -q ELF; then
+        strip --strip-debug "$root$dest" 2>/dev/null || true
+    fi
 done
 
 # Modules and their dependencies, from the kernel tree's modules.dep.
