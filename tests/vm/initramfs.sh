@@ -146,8 +146,10 @@ set -a
 set +a
 echo "NETEM-VM-BOOTED uptime=$(cut -d' ' -f1 /proc/uptime)s kernel=$(uname -r)"
 cd /tmp
-bash /guest/script
-rc=$?
+# Through a pipe, so the guest's programs see no terminal (the console is one) and print
+# plain logs, not progress bars.
+{ bash /guest/script; echo $? >/run/guest.rc; } 2>&1 | cat
+rc=$(cat /run/guest.rc 2>/dev/null || echo 255)
 if [ "$rc" -eq 0 ]; then
     echo "NETEM-VM-RESULT: PASS"
 else

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The test cluster on the real kernel (issue 3, item 4), one boot: netem-testcluster with the
+# real static agent, the real kubectl-netem and kubectl, the story inject -> delay basic-pd-0
+# 20ms -> ping from the node shows it -> status -> clear -> eject -> spec as before
+# (tests/vm/guest/cluster.sh). Exit status 0 iff every check passed.
+# Builds the debug plugin and test cluster into ${CARGO_TARGET_DIR:-target}; the agent as
+# build-agent.sh does. Environment: see build-agent.sh and run.sh.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+start=$(date +%s)
+agent=$("$here/build-agent.sh")
+(cd "$repo" && cargo build -q -p kubectl-netem --bin kubectl-netem -p netem-testcluster --bin netem-testcluster >&2)
+bin=${CARGO_TARGET_DIR:-$repo/target}/debug
+kubectl=$(command -v kubectl) || { echo "cluster-tier: kubectl not found" >&2; exit 1; }
+echo "cluster-tier: binaries built/checked in $(($(date +%s) - start)) s" >&2
+NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/cluster.sh" \
+    "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl"
+echo "cluster-tier: total $(($(date +%s) - start)) s" >&2

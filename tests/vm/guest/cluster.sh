@@ -1,0 +1,75 @@
+# Guest script: the test cluster on the real kernel (issue 3, item 4), the original story end to
+# end: netem-testcluster (API server double, operator, kubelet; pods are netns on a bridge in a
+# "node" netns) runs the real netem-agent, the real kubectl-netem talks to it, and ping from
+# the node to a pod shows the delay the plugin set.
+# Needs in /usr/local/bin: netem-testcluster, kubectl-netem, netem-agent, kubectl.
+set -uo pipefail
+. /guest/lib.sh
+
+mkdir -p /tmp/c
+netem-testcluster --dir /tmp/c --agent /usr/local/bin/netem-agent >/tmp/kubeconfig.path 2>/tmp/cluster.log &
+CLUSTER_PID=$!
+for i in $(seq 150); do grep -q 'pods ready' /tmp/cluster.log && break; sleep 0.2; done
+verdict "test cluster up" "$(grep -o '[0-9]* pods ready in [0-9.]*s' /tmp/cluster.log)" grep -q 'pods ready' /tmp/cluster.log
+export KUBECONFIG
+KUBECONFIG=$(cat /tmp/kubeconfig.path)
+NODE=$(ip netns list | awk '/-node/ { print $1; exit }')
+k() { kubectl "$@"; }
+kn() { kubectl-netem "$@"; }
+pod_ip() { k get pod "$1" -o jsonpath='{.status.podIP}'; }
+# node_rtt IP N: average RTT in ms of N pings from the node netns (the bridge) to IP.
+node_rtt() {
+    local out
+    out=$(ip netns exec "$NODE" ping -q -n -c "$2" -i 0.05 -W 2 "$1" 2>/dev/null | awk -F/ '/^rtt/ { print $5 }')
+    echo "${out:-none}"
+}
+delay_ok() { is "$1 >= $2 - 1 && $1 <= $2 * 1.1 + 2"; }
+
+spec_before=$(k get tc basic -o json | jq -cS .spec)
+verdict "kubectl sees the cluster" "node netns $NODE, pods: $(k get pods -o name | tr '\n' ' ')" \
+    [ -n "$spec_before" ]
+
+echo "== inject"
+kn inject tc/basic --yes --wait --timeout 120s 2>&1 | tail -5
+with_agent=$(k get pod basic-pd-0 -o json | jq -r '[.spec.containers[].name] | index("netem-agent") != null')
+verdict "basic-pd-0 rolled with the agent" "$(k get pods --no-headers | tr -s ' ' | tr '\n' ';')" [ "$with_agent" = true ]
+IP=$(pod_ip basic-pd-0)
+node_rtt "$IP" 3 >/dev/null
+BASE=$(node_rtt "$IP" 20)
+verdict "baseline ping node -> basic-pd-0 ($IP)" "rtt $BASE ms" [ "$BASE" != none ]
+
+echo "== delay basic-pd-0 20ms"
+kn delay basic-pd-0 20ms 2>&1
+r=$(node_rtt "$IP" 20)
+added=$(calc "${r/none/-1000} - $BASE")
+verdict "ping shows the delay" "rtt $r ms = baseline $BASE + $added ms (want +20 ms)" delay_ok "$added" 20
+# The pod's netns is the one holding its IP; its eth0 root qdisc is what the agent set.
+PODNS=$(for ns in $(ip netns list | awk '{ print $1 }'); do
+    ip -n "$ns" -4 -o addr show | grep -q " $IP/" && echo "$ns"; done | head -1)
+q=$(ip netns exec "$PODNS" tc -j qdisc show dev eth0 | jq -c '[.[] | select(.root == true)][0]')
+verdict "tc in basic-pd-0's netns ($PODNS)" "$q" eval \
+    'echo "$q" | jq -e ".kind == \"netem\" and .options.delay.delay == 0.02" >/dev/null'
+other=$(pod_ip basic-tikv-0)
+ro=$(node_rtt "$other" 10)
+verdict "other pods untouched" "basic-tikv-0 rtt $ro ms" is "${ro/none/99} < $BASE + 2"
+st=$(kn status 2>&1)
+echo "$st"
+verdict "status lists it" "" eval 'echo "$st" | grep -E "^basic-pd-0 .*20ms" >/dev/null'
+
+echo "== clear"
+kn clear basic-pd-0 2>&1
+r=$(node_rtt "$IP" 20)
+verdict "ping back to baseline" "rtt $r ms, baseline $BASE ms" is "${r/none/99} - $BASE < 1 && $BASE - ${r/none/99} < 1"
+
+echo "== eject"
+kn eject tc/basic --yes --wait --timeout 120s 2>&1 | tail -5
+spec_after=$(k get tc basic -o json | jq -cS .spec)
+verdict "spec exactly as before" "" [ "$spec_before" = "$spec_after" ]
+[ "$spec_before" = "$spec_after" ] || diff <(echo "$spec_before" | jq -S .) <(echo "$spec_after" | jq -S .)
+
+kill -TERM "$CLUSTER_PID"
+for i in $(seq 100); do kill -0 "$CLUSTER_PID" 2>/dev/null || break; sleep 0.1; done
+verdict "test cluster shuts down" "" eval '! kill -0 "$CLUSTER_PID" 2>/dev/null'
+echo "== test cluster log"
+cat /tmp/cluster.log
+summary
