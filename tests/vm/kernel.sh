@@ -26,6 +26,15 @@ if [[ -f $kdir/ready && -z ${NETEM_VM_KERNEL_PKG:-} ]]; then
     exit 0
 fi
 
+# One fetch at a time (tiers may start in parallel on a fresh clone).
+mkdir -p "$cache"
+exec 9>"$cache/kernel.lock"
+flock 9
+if [[ -f $kdir/ready && -z ${NETEM_VM_KERNEL_PKG:-} ]]; then
+    cat "$kdir/ready"
+    exit 0
+fi
+
 pkg=${NETEM_VM_KERNEL_PKG:-}
 if [[ -z $pkg ]]; then
     # The meta package points at the current ABI's image package.
