@@ -1,4 +1,4 @@
-//! Log lines on stderr: "<RFC 3339 time> netem-agent: <message>".
+//! Log lines on stderr: `<RFC 3339 time> netem-agent: <message>`.
 
 use crate::clock;
 

@@ -141,7 +141,14 @@ pub async fn run(config: Config, listen: SocketAddr) -> std::io::Result<()> {
     };
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
-    let listener = TcpListener::bind(listen).await?;
+    let listener = TcpListener::bind(listen).await.map_err(|e| {
+        let hint = if listen.ip().is_loopback() {
+            " (is the loopback interface up in this network namespace?)"
+        } else {
+            ""
+        };
+        std::io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}{hint}"))
+    })?;
     log!(
         "version {} listening on http://{}, interface {interface}",
         env!("CARGO_PKG_VERSION"),

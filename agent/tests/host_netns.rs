@@ -51,7 +51,8 @@ struct Netns {
 }
 
 impl Netns {
-    fn new(default_route: bool) -> Netns {
+    /// A namespace as the kernel makes it: only `lo`, down.
+    fn empty() -> Netns {
         static COUNT: AtomicUsize = AtomicUsize::new(0);
         let n = COUNT.fetch_add(1, Ordering::SeqCst);
         let name = format!("nae-{}-{n}", std::process::id());
@@ -59,7 +60,11 @@ impl Netns {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         run("ip", &["netns", "add", &name]);
-        let ns = Netns { name, dir };
+        Netns { name, dir }
+    }
+
+    fn new(default_route: bool) -> Netns {
+        let ns = Netns::empty();
         ns.ip(&["link", "set", "lo", "up"]);
         ns.add_veth("v0", "v1", "10.77.0.1/24");
         if default_route {
@@ -519,5 +524,46 @@ fn listen_takes_an_address_not_a_name() {
     assert_eq!(
         String::from_utf8_lossy(&version.stdout).trim(),
         format!("netem-agent {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn a_listen_failure_is_explained() {
+    require_root!();
+    // An address no interface here has: binding fails, the agent says where and exits.
+    let ns = Netns::new(true);
+    let state = ns.state_file();
+    let mut child = ns
+        .exec(
+            AGENT,
+            &[
+                "--state-file",
+                state.to_str().unwrap(),
+                "--listen",
+                "10.99.99.99:2332",
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("the agent did not exit although it cannot listen");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(
+        err.contains("cannot listen on 10.99.99.99:2332")
+            && err.contains("assign requested address"),
+        "{err}"
     );
 }
