@@ -61,9 +61,13 @@ pub fn parse_request_timeout(s: &str) -> anyhow::Result<Option<Duration>> {
 
 /// `10s`, `1m`, `500ms`, `2h`: the durations of the plugin's own flags.
 pub fn parse_simple_duration(s: &str) -> anyhow::Result<Duration> {
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().with_context(|| format!("{s:?} is not a duration"))?;
+    let n: f64 = num
+        .parse()
+        .with_context(|| format!("{s:?} is not a duration"))?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "s" => n,
@@ -80,8 +84,14 @@ mod tests {
 
     #[test]
     fn request_timeout_like_kubectl() {
-        assert_eq!(parse_request_timeout("5").unwrap(), Some(Duration::from_secs(5)));
-        assert_eq!(parse_request_timeout("1m").unwrap(), Some(Duration::from_secs(60)));
+        assert_eq!(
+            parse_request_timeout("5").unwrap(),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            parse_request_timeout("1m").unwrap(),
+            Some(Duration::from_secs(60))
+        );
         assert_eq!(parse_request_timeout("0").unwrap(), None);
         assert!(parse_request_timeout("soon").is_err());
         assert!(parse_request_timeout("5x").is_err());

@@ -48,9 +48,9 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
     let name = name.to_string();
     match kind.map(str::to_ascii_lowercase).as_deref() {
         None | Some("pod" | "pods" | "po") => Ok(Target::Pod(name)),
-        Some("tidb-cluster" | "tidbcluster" | "tidbclusters" | "tc" | "tidbclusters.pingcap.com") => {
-            Ok(Target::TidbCluster(name))
-        }
+        Some(
+            "tidb-cluster" | "tidbcluster" | "tidbclusters" | "tc" | "tidbclusters.pingcap.com",
+        ) => Ok(Target::TidbCluster(name)),
         Some("statefulset" | "statefulsets" | "sts" | "statefulsets.apps") => {
             Ok(Target::StatefulSet(name))
         }
@@ -80,19 +80,35 @@ mod tests {
 
     #[test]
     fn kinds_and_spellings() {
-        assert_eq!(parse_target("basic-pd-0"), Ok(Target::Pod("basic-pd-0".into())));
-        assert_eq!(parse_target("pod/basic-pd-0"), Ok(Target::Pod("basic-pd-0".into())));
+        assert_eq!(
+            parse_target("basic-pd-0"),
+            Ok(Target::Pod("basic-pd-0".into()))
+        );
+        assert_eq!(
+            parse_target("pod/basic-pd-0"),
+            Ok(Target::Pod("basic-pd-0".into()))
+        );
         for k in ["tidb-cluster", "tc", "tidbcluster", "TidbCluster"] {
-            assert_eq!(parse_target(&format!("{k}/basic")), Ok(Target::TidbCluster("basic".into())));
+            assert_eq!(
+                parse_target(&format!("{k}/basic")),
+                Ok(Target::TidbCluster("basic".into()))
+            );
         }
         for k in ["statefulset", "sts"] {
-            assert_eq!(parse_target(&format!("{k}/web")), Ok(Target::StatefulSet("web".into())));
+            assert_eq!(
+                parse_target(&format!("{k}/web")),
+                Ok(Target::StatefulSet("web".into()))
+            );
         }
     }
 
     #[test]
     fn bad_targets_are_refused() {
-        assert!(parse_target("deployment/web").unwrap_err().contains("unknown kind"));
+        assert!(
+            parse_target("deployment/web")
+                .unwrap_err()
+                .contains("unknown kind")
+        );
         assert!(parse_target("tc/").is_err());
         assert!(parse_target("Basic").is_err());
         assert!(parse_target("tc/a/b").is_err());
