@@ -30,7 +30,7 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     /// Bad input (400); nothing changed.
-    #[error("invalid {}: {}", .0.field, .0.reason)]
+    #[error("{}", ApiError::from(.0.clone()).error)]
     Invalid(FieldError),
     /// A root qdisc this agent did not make is in the way (409).
     #[error("{0}")]

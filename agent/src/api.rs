@@ -78,8 +78,13 @@ impl ApiError {
 
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
+        let error = if e.reason == "unknown field" {
+            format!("unknown field {:?}", e.field)
+        } else {
+            format!("invalid {}: {}", e.field, e.reason)
+        };
         ApiError {
-            error: format!("invalid {}: {}", e.field, e.reason),
+            error,
             field: Some(e.field),
             reason: Some(e.reason),
         }
@@ -132,6 +137,8 @@ mod tests {
         assert_eq!(json["field"], "loss");
         assert_eq!(json["reason"], "must be between 0 and 100");
         assert_eq!(json["error"], "invalid loss: must be between 0 and 100");
+        let unknown = ApiError::from(FieldError::new("bogus", "unknown field"));
+        assert_eq!(unknown.error, "unknown field \"bogus\"");
         let plain = serde_json::to_value(ApiError::message("boom")).unwrap();
         assert_eq!(
             plain,

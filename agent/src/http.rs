@@ -116,7 +116,8 @@ pub fn route(
             }
             let force = force(query)?;
             let text = percent_decode(raw).ok_or_else(|| bad("duration", "bad %-escape"))?;
-            let delay = parse_duration(&text).map_err(|e| bad("duration", e.to_string()))?;
+            let delay = parse_duration(&text)
+                .map_err(|e| bad("duration", format!("{:?}: {}", e.input, e.reason)))?;
             if delay.is_zero() {
                 return Ok(Action::Clear { force });
             }
