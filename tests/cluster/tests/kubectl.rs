@@ -225,6 +225,19 @@ async fn kubectl_sees_a_cluster() {
     let out = kubectl(&kc, &["get", "pods", "--token", "wrong"]);
     assert!(out.stderr.contains("Unauthorized"), "{}", out.stderr);
 
+    // kubectl delete waits (list + watch) until the pod is gone; the StatefulSet replaces it.
+    let uid = c.get("v1", "Pod", "default", "basic-tikv-0").unwrap()["metadata"]["uid"].clone();
+    let out = kubectl(&kc, &["delete", "pod", "basic-tikv-0", "--timeout=20s"]);
+    assert!(out.ok, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), r#"pod "basic-tikv-0" deleted"#);
+    c.wait_ready("default", &["basic-tikv-0"], Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_ne!(
+        c.get("v1", "Pod", "default", "basic-tikv-0").unwrap()["metadata"]["uid"],
+        uid
+    );
+
     let statuses: Vec<u16> = c.requests().iter().map(|r| r.status).collect();
     for code in [200, 401, 403, 404, 415, 422] {
         assert!(statuses.contains(&code), "no {code} in {statuses:?}");

@@ -144,7 +144,7 @@ async fn object(
     let user_agent = header(&req, "user-agent").unwrap_or("unknown").to_string();
     let method = req.method().clone();
     if matches!(method, Method::GET) && watch {
-        return watch::handle(shared, t, &q);
+        return watch::handle(shared, t, &q, &accept);
     }
     let body = req
         .into_body()

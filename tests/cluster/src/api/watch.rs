@@ -12,10 +12,33 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::route::Target;
-use super::{Body, query};
+use super::{Body, query, table};
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::state::{Shared, lock};
 use crate::status::ApiError;
+
+/// How each event's object is rendered: as stored, or as a one-row Table (kubectl get -w),
+/// column definitions on the first event only, as the real server sends them.
+struct Render {
+    table: Option<(&'static str, String)>,
+    first: bool,
+}
+
+impl Render {
+    fn line(&mut self, kind: &str, obj: &Value) -> Bytes {
+        match &self.table {
+            None => line(kind, obj),
+            Some((res_kind, include)) => {
+                let mut t = table::table(res_kind, std::slice::from_ref(obj), None, include);
+                if !self.first {
+                    t["columnDefinitions"] = json!([]);
+                }
+                self.first = false;
+                line(kind, &t)
+            }
+        }
+    }
+}
 
 fn line(kind: &str, obj: &Value) -> Bytes {
     let mut v = serde_json::to_vec(&json!({"type": kind, "object": obj})).unwrap_or_default();
@@ -28,6 +51,7 @@ pub fn handle(
     shared: Arc<Shared>,
     t: Target,
     q: &[(String, String)],
+    accept: &str,
 ) -> Result<Response<Body>, ApiError> {
     let labels = LabelSelector::parse(query::get(q, "labelSelector").unwrap_or(""))
         .map_err(|e| ApiError::bad_request(e.0))?;
@@ -71,11 +95,20 @@ pub fn handle(
     let res = t.res.qualified();
     let ns = t.ns.clone();
     let matches = move |o: &Value| labels.matches(o) && fields.matches(o);
+    let mut render = Render {
+        table: super::wants_table(accept).then(|| {
+            let include = query::get(q, "includeObject")
+                .unwrap_or("Metadata")
+                .to_string();
+            (t.res.kind, include)
+        }),
+        first: true,
+    };
     let (tx, out) = tokio::sync::mpsc::channel::<Bytes>(64);
     tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + timeout;
         for (kind, obj) in backlog {
-            if matches(&obj) && tx.send(line(&kind, &obj)).await.is_err() {
+            if matches(&obj) && tx.send(render.line(&kind, &obj)).await.is_err() {
                 return;
             }
         }
@@ -91,7 +124,7 @@ pub fn handle(
                         && ns.as_deref().is_none_or(|n| n == e.ns)
                         && matches(&e.obj) =>
                 {
-                    if tx.send(line(e.kind, &e.obj)).await.is_err() {
+                    if tx.send(render.line(e.kind, &e.obj)).await.is_err() {
                         return;
                     }
                 }

@@ -22,6 +22,9 @@ use crate::state::{PodRuntime, Shared, lock};
 /// Node IP reported as `status.hostIP` (the bridge, where the node reaches pods).
 pub const HOST_IP: &str = "10.244.0.1";
 
+/// Least time between a pod's deletion and its removal.
+const TERMINATION_MIN: Duration = Duration::from_millis(300);
+
 /// Kubelet configuration.
 #[derive(Debug, Clone)]
 pub struct KubeletConfig {
@@ -242,6 +245,12 @@ impl Kubelet {
             if let Some(child) = c.child.take() {
                 stop_child(child).await;
             }
+        }
+        // A real kubelet takes a while to kill containers, tear down the sandbox and confirm
+        // the deletion; clients (kubectl delete's wait, rollout watchers) rely on seeing the
+        // terminating pod before it goes.
+        if !self.is_stopping() {
+            tokio::time::sleep(TERMINATION_MIN).await;
         }
         self.finish(&ns, &name, &uid, netns_name.as_deref(), &pod_dir)
             .await;
