@@ -112,7 +112,7 @@ impl Cluster {
             store: Mutex::new(Store::new()),
             denied: Mutex::new(Default::default()),
             records: Mutex::new(Vec::new()),
-            latency: cfg.latency,
+            latency: Mutex::new(cfg.latency),
             crd_installed: AtomicBool::new(true),
             token,
             user: "testcluster-user".into(),
@@ -215,6 +215,11 @@ impl Cluster {
             return Vec::new();
         };
         lock(&self.shared.store).list(res, ns)
+    }
+
+    /// Change the latency added to every API request from now on.
+    pub fn set_latency(&self, latency: Duration) {
+        *lock(&self.shared.latency) = latency;
     }
 
     /// Deny a verb on a resource for the kubeconfig's user: `("create", "pods/portforward")`,

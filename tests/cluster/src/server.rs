@@ -57,8 +57,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
         accept: header(&req, "accept").map(str::to_string),
         status: 0,
     };
-    if !shared.latency.is_zero() {
-        tokio::time::sleep(shared.latency).await;
+    let latency = *lock(&shared.latency);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     let resp = if authorized(&shared, &req) {
         api::serve(shared.clone(), req).await

@@ -45,8 +45,8 @@ pub struct Shared {
     pub denied: Mutex<HashSet<(String, String)>>,
     /// Served requests.
     pub records: Mutex<Vec<RequestRecord>>,
-    /// Added to every API request.
-    pub latency: Duration,
+    /// Added to every API request (settable while running).
+    pub latency: Mutex<Duration>,
     /// Whether the TidbCluster CRD is installed.
     pub crd_installed: AtomicBool,
     /// Bearer token accepted.

@@ -151,6 +151,17 @@ async fn kube_rs_patches_like_on_a_real_server() {
         before.data["spec"]
     );
 
+    // Settable latency: every request takes at least that long.
+    c.set_latency(Duration::from_millis(60));
+    let t = std::time::Instant::now();
+    tcs.get("basic").await.unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_millis(60),
+        "{:?}",
+        t.elapsed()
+    );
+    c.set_latency(Duration::ZERO);
+
     // The CRD uninstalled: 404 on its paths.
     c.set_tidb_crd_installed(false);
     assert_eq!(code(&tcs.get("basic").await.unwrap_err()), 404);

@@ -198,6 +198,46 @@ async fn the_real_agent_answers_through_port_forward() {
     env.cluster.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_container_without_an_agent_binary_is_not_ready() {
+    if !common::have_root() {
+        eprintln!("needs root for network namespaces: skipped");
+        return;
+    }
+    let env = common::start(true, None).await;
+    let c = &env.cluster;
+    c.create(netem_testcluster::tidb::tidbcluster_with_agents(
+        "default", "basic", 1,
+    ))
+    .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        let st = c
+            .get("v1", "Pod", "default", "basic-pd-0")
+            .map(|p| p["status"].clone());
+        if let Some(st) = st.filter(|s| s["containerStatuses"].is_array()) {
+            break st;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "pod never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let agent = status["containerStatuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "netem-agent")
+        .unwrap()
+        .clone();
+    assert_eq!(agent["ready"], false);
+    assert_eq!(agent["state"]["waiting"]["reason"], "ImagePullBackOff");
+    assert!(
+        c.wait_ready("default", &["basic-pd-0"], Duration::from_millis(500))
+            .await
+            .is_err()
+    );
+    env.cluster.shutdown().await;
+}
+
 /// One HTTP/1.1 GET over a fresh port-forward to the agent; (status, body).
 async fn http_get(pods: &Api<Pod>, pod: &str, path: &str) -> (u16, String) {
     let mut pf = pods.portforward(pod, &[2332]).await.unwrap();

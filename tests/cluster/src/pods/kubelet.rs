@@ -48,6 +48,8 @@ pub struct Kubelet {
 
 struct Ctr {
     spec: Value,
+    /// Why this container cannot run here (reported as ImagePullBackOff).
+    unrunnable: Option<String>,
     /// argv of the agent (None: a container this double does not execute; it "runs" idle).
     argv: Option<Vec<String>>,
     probe: Option<Vec<String>>,
@@ -208,14 +210,24 @@ impl Kubelet {
                     .join("containers")
                     .join(c["name"].as_str().unwrap_or("c"));
                 let agent = container::is_agent(&c) && can_exec;
+                // An agent container in a pod with a network but no agent binary to run: the
+                // honest state is an image that cannot be run, not a ready container.
+                let unrunnable = (container::is_agent(&c) && netns_name.is_some() && !can_exec)
+                    .then(|| {
+                        format!(
+                            "netem-testcluster has no agent binary (--agent) to run image {}",
+                            c["image"]
+                        )
+                    });
                 Ctr {
+                    unrunnable: unrunnable.clone(),
                     argv: agent.then(|| container::agent_argv(&c, &pod["spec"], &pod_dir, &dir)),
                     probe: if agent {
                         container::probe_argv(&c)
                     } else {
                         None
                     },
-                    ready: !agent,
+                    ready: !agent && unrunnable.is_none(),
                     spec: c,
                     child: None,
                     restarts: 0,
@@ -414,8 +426,10 @@ fn pod_status(ctrs: &[Ctr], ip: &str, start: &str) -> Value {
         .iter()
         .map(|c| {
             let name = c.spec["name"].as_str().unwrap_or("");
-            let running = c.argv.is_none() || c.child.is_some();
-            let state = if running {
+            let running = (c.argv.is_none() && c.unrunnable.is_none()) || c.child.is_some();
+            let state = if let Some(why) = &c.unrunnable {
+                json!({"waiting": {"reason": "ImagePullBackOff", "message": why}})
+            } else if running {
                 json!({"running": {"startedAt": c.started_at}})
             } else {
                 json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off restarting failed container {name}")}})
