@@ -269,6 +269,67 @@ pub fn resource_list(group: &str, version: &str, crd_installed: bool) -> Option<
     )
 }
 
+/// `/openapi/v3`: the index of group-version documents.
+pub fn openapi_v3_root(crd_installed: bool) -> Value {
+    let mut paths = serde_json::Map::new();
+    for r in ALL
+        .iter()
+        .filter(|r| r.group != "pingcap.com" || crd_installed)
+    {
+        let gv = if r.group.is_empty() {
+            format!("api/{}", r.version)
+        } else {
+            format!("apis/{}/{}", r.group, r.version)
+        };
+        let url = format!("/openapi/v3/{gv}?hash=0000000000000000");
+        paths.insert(gv, json!({ "serverRelativeURL": url }));
+    }
+    json!({ "paths": paths })
+}
+
+/// `/openapi/v3/<gv>`: a minimal OpenAPI document, enough for kubectl to learn that the
+/// server validates fields itself (`fieldValidation` on PATCH), so `kubectl create/apply`
+/// need no client-side schema. Schemas are not modelled (fields are not validated).
+pub fn openapi_v3_group(gv_path: &str, crd_installed: bool) -> Option<Value> {
+    let mut paths = serde_json::Map::new();
+    for r in ALL
+        .iter()
+        .filter(|r| r.group != "pingcap.com" || crd_installed)
+    {
+        let prefix = if r.group.is_empty() {
+            format!("api/{}", r.version)
+        } else {
+            format!("apis/{}/{}", r.group, r.version)
+        };
+        if prefix != gv_path {
+            continue;
+        }
+        let base = if r.namespaced {
+            format!("/{prefix}/namespaces/{{namespace}}/{}", r.plural)
+        } else {
+            format!("/{prefix}/{}", r.plural)
+        };
+        let gvk = json!({"group": r.group, "version": r.version, "kind": r.kind});
+        let params = json!([
+            {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+            {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+            {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}}
+        ]);
+        let op = |verb: &str| json!({"operationId": format!("{verb}{}", r.kind), "parameters": params, "responses": {"200": {"description": "OK"}}, "x-kubernetes-action": verb, "x-kubernetes-group-version-kind": gvk});
+        paths.insert(base.clone(), json!({"post": op("post")}));
+        paths.insert(format!("{base}/{{name}}"), json!({"get": op("get"), "put": op("put"), "patch": op("patch"), "delete": op("delete")}));
+    }
+    if paths.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "v1.32.0"},
+        "paths": paths,
+        "components": {"schemas": {}}
+    }))
+}
+
 /// `/version`.
 pub fn version() -> Value {
     json!({

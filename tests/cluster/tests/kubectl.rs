@@ -328,3 +328,53 @@ async fn kubectl_strategic_patch_on_a_statefulset_rolls_its_pods() {
     assert!(out.stdout.contains("2/2"), "{}", out.stdout);
     env.cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_create_apply_describe() {
+    if !have_kubectl() {
+        eprintln!("kubectl not installed: skipped");
+        return;
+    }
+    let env = common::start(false, None).await;
+    let c = &env.cluster;
+    let kc = c.kubeconfig().to_path_buf();
+    let manifest = |replicas: u32| {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  replicas: {replicas}\n  serviceName: web\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n      - name: nginx\n        image: nginx\n"
+        )
+    };
+    let file = env.dir.path().join("web.yaml");
+    std::fs::write(&file, manifest(1)).unwrap();
+    // Validation is delegated to the server (openapi v3 advertises fieldValidation).
+    let out = kubectl(&kc, &["create", "-f", file.to_str().unwrap()]);
+    assert!(out.ok, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "statefulset.apps/web created");
+    std::fs::write(&file, manifest(2)).unwrap();
+    let out = kubectl(&kc, &["apply", "-f", file.to_str().unwrap()]);
+    assert!(out.ok, "{}", out.stderr);
+    assert_eq!(
+        c.get("apps/v1", "StatefulSet", "default", "web").unwrap()["spec"]["replicas"],
+        2
+    );
+    c.wait_ready("default", &["web-0", "web-1"], Duration::from_secs(10))
+        .await
+        .unwrap();
+    let out = kubectl(&kc, &["describe", "pod", "web-1"]);
+    assert!(
+        out.ok && out.stdout.contains("Controlled By:  StatefulSet/web"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    // Server-side apply of a built-in type is not modelled: kubectl is told so plainly.
+    let out = kubectl(
+        &kc,
+        &["apply", "--server-side", "-f", file.to_str().unwrap()],
+    );
+    assert!(
+        !out.ok && out.stderr.contains("Server-side apply not available"),
+        "{}",
+        out.stderr
+    );
+    env.cluster.shutdown().await;
+}

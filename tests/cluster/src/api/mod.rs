@@ -73,6 +73,8 @@ fn discovery(shared: &Shared, route: &Route) -> Result<Value, ApiError> {
         Route::Groups => Some(resources::group_list(crd)),
         Route::Group(g) => resources::group_doc(g, crd),
         Route::Resources(g, v) => resources::resource_list(g, v, crd),
+        Route::OpenApiRoot => Some(resources::openapi_v3_root(crd)),
+        Route::OpenApiGroup(gv) => resources::openapi_v3_group(gv, crd),
         _ => None,
     };
     doc.ok_or_else(ApiError::path_not_found)

@@ -17,6 +17,10 @@ pub enum Route {
     Group(String),
     /// `/api/v1` or `/apis/<group>/<version>`.
     Resources(String, String),
+    /// `/openapi/v3`.
+    OpenApiRoot,
+    /// `/openapi/v3/<gv>`.
+    OpenApiGroup(String),
     /// A resource collection, object or subresource.
     Object(Target),
     /// Nothing served here.
@@ -43,6 +47,8 @@ pub fn parse(path: &str) -> Route {
         ["version"] => return Route::Version,
         ["healthz" | "livez" | "readyz", ..] => return Route::Health,
         ["api"] => return Route::CoreVersions,
+        ["openapi", "v3"] => return Route::OpenApiRoot,
+        ["openapi", "v3", rest @ ..] => return Route::OpenApiGroup(rest.join("/")),
         ["apis"] => return Route::Groups,
         ["apis", g] => return Route::Group(g.to_string()),
         ["api", v] => return Route::Resources(String::new(), v.to_string()),
