@@ -353,6 +353,24 @@ mod tests {
     }
 
     #[test]
+    fn openapi_v3_advertises_field_validation_on_patch() {
+        let root = openapi_v3_root(false);
+        assert!(root["paths"].get("apis/pingcap.com/v1alpha1").is_none());
+        assert!(root["paths"]["apis/apps/v1"]["serverRelativeURL"].is_string());
+        let doc = openapi_v3_group("apis/apps/v1", true).unwrap();
+        let op = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"]["patch"];
+        assert_eq!(op["x-kubernetes-group-version-kind"]["kind"], "StatefulSet");
+        assert!(
+            op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "fieldValidation")
+        );
+        assert!(openapi_v3_group("apis/pingcap.com/v1alpha1", false).is_none());
+    }
+
+    #[test]
     fn qualified_names() {
         assert_eq!(PODS.qualified(), "pods");
         assert_eq!(TIDBCLUSTERS.qualified(), "tidbclusters.pingcap.com");
