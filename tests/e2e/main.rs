@@ -3,6 +3,7 @@
 //!
 //! They need root (network namespaces); without it each test says so and returns.
 
+mod complete;
 mod delay;
 mod inject;
 mod support;
