@@ -16,4 +16,10 @@ kubectl=$(command -v kubectl) || { echo "cluster-tier: kubectl not found" >&2; e
 echo "cluster-tier: binaries built/checked in $(($(date +%s) - start)) s" >&2
 NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/cluster.sh" \
     "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl"
+# Second boot: every `kubectl netem` command the README and docs show must work as written.
+commands=$(mktemp)
+trap 'rm -f "$commands"' EXIT
+"$repo/tests/docs/commands.sh" >"$commands"
+NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/docs.sh" \
+    "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$commands:/guest/doc-commands"
 echo "cluster-tier: total $(($(date +%s) - start)) s" >&2
