@@ -77,10 +77,6 @@ fn kernel_error(what: &str, e: NetlinkError) -> AgentError {
     }
 }
 
-fn open() -> Result<Handle, AgentError> {
-    Handle::open().map_err(|e| AgentError::Failed(format!("cannot open a netlink socket: {e}")))
-}
-
 /// "8001:" as tc prints a qdisc handle.
 pub fn handle_text(handle: u32) -> String {
     format!("{:x}:", handle >> 16)
@@ -106,7 +102,11 @@ fn spec_json(spec: &NetemSpec) -> String {
 /// The agent: configuration, the interface it resolved, and what it set.
 pub struct Agent {
     config: Config,
-    default_iface: Option<String>,
+    /// The interface, once resolved: kept, as a pod's interface lives as long as the pod
+    /// (dropped if the kernel says it is gone).
+    iface: Option<Iface>,
+    /// The netlink socket, kept between operations (dropped after a failed one).
+    handle: Option<Handle>,
     managed: Option<Saved>,
     netem_seen: bool,
 }
@@ -116,10 +116,25 @@ impl Agent {
     pub fn new(config: Config) -> Agent {
         Agent {
             config,
-            default_iface: None,
+            iface: None,
+            handle: None,
             managed: None,
             netem_seen: false,
         }
+    }
+
+    /// The kept netlink socket, or a new one. Give it back with [`Agent::keep`] after a
+    /// successful operation; one dropped on an error path is simply reopened next time.
+    fn open(&mut self) -> Result<Handle, AgentError> {
+        match self.handle.take() {
+            Some(h) => Ok(h),
+            None => Handle::open()
+                .map_err(|e| AgentError::Failed(format!("cannot open a netlink socket: {e}"))),
+        }
+    }
+
+    fn keep(&mut self, h: Handle) {
+        self.handle = Some(h);
     }
 
     /// When the pending expiry is due (Unix ms), if any.
@@ -129,11 +144,22 @@ impl Agent {
 
     /// The interface name, if resolved (for logs before any request).
     pub fn interface(&mut self) -> Result<String, AgentError> {
-        let mut h = open()?;
-        self.iface(&mut h).map(|i| i.name)
+        let mut h = self.open()?;
+        let iface = self.iface(&mut h)?;
+        self.keep(h);
+        Ok(iface.name)
     }
 
     fn iface(&mut self, h: &mut Handle) -> Result<Iface, AgentError> {
+        if let Some(iface) = &self.iface {
+            return Ok(iface.clone());
+        }
+        let iface = self.resolve_iface(h)?;
+        self.iface = Some(iface.clone());
+        Ok(iface)
+    }
+
+    fn resolve_iface(&mut self, h: &mut Handle) -> Result<Iface, AgentError> {
         let links = h
             .links()
             .map_err(|e| kernel_error("cannot list interfaces", e))?;
@@ -141,12 +167,6 @@ impl Agent {
         if let Some(name) = &self.config.interface {
             let link = by_name(name)
                 .ok_or_else(|| AgentError::Failed(format!("interface {name} not found")))?;
-            return Ok(Iface {
-                name: link.name.clone(),
-                index: link.index,
-            });
-        }
-        if let Some(link) = self.default_iface.as_deref().and_then(by_name) {
             return Ok(Iface {
                 name: link.name.clone(),
                 index: link.index,
@@ -163,16 +183,21 @@ impl Agent {
         let link = links.iter().find(|l| l.index == index).ok_or_else(|| {
             AgentError::Failed(format!("default route via unknown ifindex {index}"))
         })?;
-        self.default_iface = Some(link.name.clone());
         Ok(Iface {
             name: link.name.clone(),
             index,
         })
     }
 
-    fn root(&self, h: &mut Handle, iface: &Iface) -> Result<Option<Qdisc>, AgentError> {
-        h.root_qdisc(iface.index)
-            .map_err(|e| kernel_error("cannot read qdiscs", e))
+    fn root(&mut self, h: &mut Handle, iface: &Iface) -> Result<Option<Qdisc>, AgentError> {
+        h.root_qdisc(iface.index).map_err(|e| {
+            if e.errno() == Some(errno::ENODEV) {
+                // Looked up again on the next request.
+                self.iface = None;
+                return AgentError::Failed(format!("interface {} is gone ({e})", iface.name));
+            }
+            kernel_error("cannot read qdiscs", e)
+        })
     }
 
     /// Forgets what the agent set (and its state file).
@@ -254,9 +279,10 @@ impl Agent {
 
     /// `GET /v1/netem`.
     pub fn state(&mut self) -> Result<NetemState, AgentError> {
-        let mut h = open()?;
+        let mut h = self.open()?;
         let iface = self.iface(&mut h)?;
         let root = self.root(&mut h, &iface)?;
+        self.keep(h);
         Ok(self.describe(&iface, root))
     }
 
@@ -267,7 +293,7 @@ impl Agent {
         if spec.is_noop() {
             return self.clear(force);
         }
-        let mut h = open()?;
+        let mut h = self.open()?;
         let iface = self.iface(&mut h)?;
         let root = self.root(&mut h, &iface)?;
         if let Some(q) = foreign(&root)
@@ -323,13 +349,14 @@ impl Agent {
                 .unwrap_or_default()
         );
         self.managed = Some(saved);
+        self.keep(h);
         Ok(self.describe(&iface, root))
     }
 
     /// `DELETE /v1/netem`: remove a root netem (whoever set it). A root qdisc of another
     /// kind that someone configured is removed only if `force`.
     pub fn clear(&mut self, force: bool) -> Result<NetemState, AgentError> {
-        let mut h = open()?;
+        let mut h = self.open()?;
         let iface = self.iface(&mut h)?;
         let root = self.root(&mut h, &iface)?;
         match &root {
@@ -361,6 +388,7 @@ impl Agent {
             self.forget();
         }
         let root = self.root(&mut h, &iface)?;
+        self.keep(h);
         Ok(self.describe(&iface, root))
     }
 
@@ -369,11 +397,12 @@ impl Agent {
         let Some(saved) = self.managed.clone() else {
             return Ok(());
         };
-        let mut h = open()?;
+        let mut h = self.open()?;
         let iface = self.iface(&mut h)?;
         let root = self.root(&mut h, &iface)?;
         self.reconcile(&iface, &root);
         if self.managed.is_none() {
+            self.keep(h);
             return Ok(());
         }
         match h.delete_root(iface.index, saved.handle, "netem") {
@@ -387,6 +416,7 @@ impl Agent {
             ),
         }
         self.forget();
+        self.keep(h);
         Ok(())
     }
 
@@ -432,9 +462,10 @@ impl Agent {
                 return;
             }
         };
-        let found = open().and_then(|mut h| {
+        let found = self.open().and_then(|mut h| {
             let iface = self.iface(&mut h)?;
             let root = self.root(&mut h, &iface)?;
+            self.keep(h);
             Ok((iface, root))
         });
         let (iface, root) = match found {
@@ -476,7 +507,7 @@ impl Agent {
 
     /// `GET /v1/info`.
     pub fn info(&mut self) -> Info {
-        let found = open().and_then(|mut h| {
+        let found = self.open().and_then(|mut h| {
             let iface = self.iface(&mut h)?;
             Ok((h, iface))
         });
@@ -495,6 +526,7 @@ impl Agent {
                         }
                     };
                 self.netem_seen = available;
+                self.keep(h);
                 (iface.name, available)
             }
         };

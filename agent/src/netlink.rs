@@ -51,6 +51,8 @@ pub mod errno {
     pub const EINVAL: i32 = 22;
     /// Operation not supported.
     pub const EOPNOTSUPP: i32 = 95;
+    /// No such device: the interface is gone.
+    pub const ENODEV: i32 = 19;
 }
 
 impl NetlinkError {
@@ -113,8 +115,8 @@ impl Handle {
         }
     }
 
-    /// Sends the request and reads the answer: the dumped messages (payload of each
-    /// non-control message), or nothing for an acknowledged change.
+    /// Sends the request and reads the answer: every non-control message with the
+    /// request's sequence number, until the end of the dump or the acknowledgement.
     pub fn execute(&mut self, req: Request) -> Result<Vec<msg::Message>, NetlinkError> {
         self.socket.send(&req.bytes, 0)?;
         let mut out = Vec::new();
@@ -135,8 +137,7 @@ impl Handle {
                         }
                     }
                     msg::NLMSG_DONE => return Ok(out),
-                    _ if req.dump => out.push(m),
-                    _ => {}
+                    _ => out.push(m),
                 }
             }
         }
@@ -159,8 +160,21 @@ impl Handle {
         }
     }
 
-    /// The root qdisc of an interface, if it has one (a down interface may have none).
+    /// The root qdisc of an interface, if it has one. Asks for it directly (one small
+    /// answer); falls back to a dump of all qdiscs if the kernel does not answer that way.
     pub fn root_qdisc(&mut self, ifindex: u32) -> Result<Option<Qdisc>, NetlinkError> {
+        let req = self.request(|seq| msg::get_root_qdisc(seq, ifindex));
+        match self.execute(req) {
+            Ok(msgs) => {
+                if let Some(m) = msgs.iter().find(|m| m.kind == msg::RTM_NEWQDISC) {
+                    return Ok(Some(msg::decode_qdisc(&m.payload)?));
+                }
+                // Acknowledged without an answer: use the dump.
+            }
+            Err(e) if e.errno() == Some(errno::ENODEV) => return Err(e),
+            // Any other refusal: the dump tells.
+            Err(_) => {}
+        }
         let msgs = self.dump_all(msg::dump_qdiscs)?;
         for m in msgs.iter().filter(|m| m.kind == msg::RTM_NEWQDISC) {
             let q = msg::decode_qdisc(&m.payload)?;

@@ -28,6 +28,8 @@ pub const RTM_GETQDISC: u16 = 38;
 pub const NLM_F_REQUEST: u16 = 0x1;
 /// `NLM_F_ACK`: ask for an acknowledgement.
 pub const NLM_F_ACK: u16 = 0x4;
+/// `NLM_F_ECHO`: send notifications caused by this request back to the requester.
+pub const NLM_F_ECHO: u16 = 0x8;
 /// `NLM_F_DUMP_INTR`: the dump was inconsistent (changed while dumping); retry.
 pub const NLM_F_DUMP_INTR: u16 = 0x10;
 /// `NLM_F_DUMP` (ROOT | MATCH).
@@ -194,6 +196,17 @@ pub fn delete_root(seq: u32, ifindex: u32, handle: u32, kind: &str) -> Vec<u8> {
     let mut body = tcmsg(ifindex, handle, TC_H_ROOT);
     kind_attr(&mut body, kind);
     encode(RTM_DELQDISC, NLM_F_REQUEST | NLM_F_ACK, seq, &body)
+}
+
+/// Get the root qdisc of one interface (answered by one `RTM_NEWQDISC`, then the ack).
+/// ECHO: the kernel sends the answer as a notification, to the asker only if echo is set.
+pub fn get_root_qdisc(seq: u32, ifindex: u32) -> Vec<u8> {
+    encode(
+        RTM_GETQDISC,
+        NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO,
+        seq,
+        &tcmsg(ifindex, 0, TC_H_ROOT),
+    )
 }
 
 /// Dump all qdiscs (filtered by the caller: the kernel dumps every interface).

@@ -42,6 +42,14 @@ fn probe_and_delete_flags() {
     assert_eq!(u16::from_ne_bytes([del[4], del[5]]), RTM_DELQDISC);
     assert_eq!(u16::from_ne_bytes([del[6], del[7]]), 0x5);
     assert_eq!(&del[24..32], &words(&[0x8001_0000, 0xFFFF_FFFF])[..]);
+    let get = get_root_qdisc(4, 2);
+    assert_eq!(u16::from_ne_bytes([get[4], get[5]]), RTM_GETQDISC);
+    assert_eq!(
+        u16::from_ne_bytes([get[6], get[7]]),
+        0xd,
+        "a get, not a dump, with ack and echo"
+    );
+    assert_eq!(&get[20..32], &words(&[2, 0, 0xFFFF_FFFF])[..]);
     let dump = dump_qdiscs(3);
     assert_eq!(u16::from_ne_bytes([dump[6], dump[7]]), 0x301);
 }
