@@ -8,4 +8,10 @@ start=$(date +%s)
 bin=$("$here/build-agent.sh")
 echo "agent-tier: agent $bin ($(stat -c %s "$bin") bytes), built/checked in $(($(date +%s) - start)) s" >&2
 NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/agent.sh" "$bin"
+# Second boot: the curl examples of docs/agent-api.md, as written, against a real agent.
+examples=$(mktemp)
+trap 'rm -f "$examples"' EXIT
+"$here/../docs/agent-examples.sh" >"$examples"
+NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/agent-docs.sh" "$bin" \
+    "$examples:/guest/agent-examples.sh"
 echo "agent-tier: total $(($(date +%s) - start)) s" >&2
