@@ -19,8 +19,23 @@ cargo build --workspace --locked
 step "unit, root and end-to-end tests"
 cargo test --workspace --locked
 
+step "cargo install from this checkout, as README says; then \`kubectl netem\` finds it"
+# A plain install builds the plugin alone (no test-only crates unifying features), which is
+# how a missing TLS crypto provider once slipped past `cargo test`.
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+CARGO_TARGET_DIR=target/install cargo install --quiet --locked --debug --path . --root "$root"
+version=$(cargo pkgid -p kubectl-netem | sed 's/.*[#@]//')
+"$root/bin/kubectl-netem" --version | grep -x "kubectl-netem $version"
+if command -v kubectl >/dev/null; then
+    PATH="$root/bin:$PATH" kubectl netem --version | grep -x "kubectl-netem $version"
+fi
+
 step "real-kernel tier (qemu, Debian 6.1 with sch_netem)"
 bash tests/vm/agent-tier.sh
 bash tests/vm/cluster-tier.sh
+
+step "the newcomer's demo (scripts/demo.sh), as README gives it"
+bash scripts/demo.sh
 
 step "all tests passed"

@@ -21,7 +21,12 @@ cat /tmp/sandbox.log
 export KUBECONFIG
 KUBECONFIG=$(cat /tmp/kubeconfig.path)
 NODE=$(ip netns list | awk '/-node/ { print $1; exit }')
-alias_kubectl_netem() { printf '$ kubectl netem %s\n' "$*"; kubectl-netem "$@" 2>&1; }
+# A demo that fails half-way must say so (CI runs it): remember every failing step.
+FAILED=()
+alias_kubectl_netem() {
+    printf '$ kubectl netem %s\n' "$*"
+    kubectl-netem "$@" 2>&1 || FAILED+=("kubectl netem $*")
+}
 ping_pd() {
     local ip
     ip=$(kubectl get pod basic-pd-0 -o jsonpath='{.status.podIP}')
@@ -59,4 +64,8 @@ alias_kubectl_netem eject tc/basic --yes --wait
 say "Stopping the sandbox"
 kill -TERM "$SANDBOX"
 wait "$SANDBOX"
+if ((${#FAILED[@]})); then
+    printf 'FAILED: %s\n' "${FAILED[@]}"
+    exit 1
+fi
 echo "done: that was a local sandbox in a VM; on a real cluster the same commands apply (see README)."
