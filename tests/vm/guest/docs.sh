@@ -2,7 +2,9 @@
 # tests/docs/commands.sh into /guest/doc-commands), run in document order against local
 # sandboxes on the real kernel; each must succeed. Commands with `-n tidb-cluster` go to a
 # sandbox whose TidbCluster lives in that namespace, the others to one using "default".
-# Needs in /usr/local/bin: netem-testcluster, kubectl-netem, netem-agent.
+# Before each command, as a user would, it waits for the TidbCluster to be Ready (the operator
+# writes its status while pods roll; a guarded patch made from a stale read would get 409).
+# Needs in /usr/local/bin: netem-testcluster, kubectl-netem, netem-agent, kubectl.
 set -uo pipefail
 . /guest/lib.sh
 
@@ -19,16 +21,21 @@ TIDB_KC=$(start_sandbox /tmp/docs-tidb tidb-cluster)
 verdict "sandboxes up" "default: $DEFAULT_KC, tidb-cluster: $TIDB_KC" [ -s "$DEFAULT_KC" -a -s "$TIDB_KC" ]
 
 n=0
-while IFS=$'\t' read -r where args; do
+cd /tmp
+while IFS=$'\t' read -r where command; do
     n=$((n + 1))
-    kc=$DEFAULT_KC
-    case " $args " in *" -n tidb-cluster "*) kc=$TIDB_KC ;; esac
-    # Word splitting is intended: the docs' commands have no quoting.
-    # shellcheck disable=SC2086
-    out=$(KUBECONFIG=$kc kubectl-netem $args 2>&1)
+    export KUBECONFIG=$DEFAULT_KC ns=default
+    case " $command " in *" -n tidb-cluster "*) KUBECONFIG=$TIDB_KC ns=tidb-cluster ;; esac
+    kubectl wait -n "$ns" --for=condition=Ready tidbcluster/basic --timeout=120s >/dev/null
+    # As a shell runs it (redirections included); `kubectl netem` is the plugin.
+    if [[ $command == "kubectl netem "* ]]; then
+        out=$(eval "kubectl-netem ${command#kubectl netem }" 2>&1 </dev/null)
+    else
+        out=$(eval "$command" 2>&1 </dev/null)
+    fi
     rc=$?
     echo "$out" | sed 's/^/    /'
-    verdict "$where: kubectl netem $args" "exit $rc" [ "$rc" -eq 0 ]
+    verdict "$where: $command" "exit $rc" [ "$rc" -eq 0 ]
 done </guest/doc-commands
 verdict "the docs show commands" "$n run" [ "$n" -gt 0 ]
 summary
