@@ -129,6 +129,19 @@ async fn expiry_timer(shared: Shared, mut rx: watch::Receiver<Option<u64>>) {
 
 /// Runs the agent until SIGTERM or SIGINT; returns after clearing (unless kept).
 pub async fn run(config: Config, listen: SocketAddr) -> std::io::Result<()> {
+    // Bind (and install the signal handlers) first: an agent that cannot serve exits
+    // without touching anything, so it neither adopts nor forgets a previous agent's
+    // state file.
+    let listener = TcpListener::bind(listen).await.map_err(|e| {
+        let hint = if listen.ip().is_loopback() {
+            " (is the loopback interface up in this network namespace?)"
+        } else {
+            ""
+        };
+        std::io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}{hint}"))
+    })?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
     let mut agent = Agent::new(config);
     agent.adopt();
     let interface = agent
@@ -139,16 +152,6 @@ pub async fn run(config: Config, listen: SocketAddr) -> std::io::Result<()> {
         agent: Arc::new(Mutex::new(agent)),
         deadline: Arc::new(tx),
     };
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let listener = TcpListener::bind(listen).await.map_err(|e| {
-        let hint = if listen.ip().is_loopback() {
-            " (is the loopback interface up in this network namespace?)"
-        } else {
-            ""
-        };
-        std::io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}{hint}"))
-    })?;
     log!(
         "version {} listening on http://{}, interface {interface}",
         env!("CARGO_PKG_VERSION"),

@@ -530,9 +530,17 @@ fn listen_takes_an_address_not_a_name() {
 #[test]
 fn a_listen_failure_is_explained() {
     require_root!();
-    // An address no interface here has: binding fails, the agent says where and exits.
+    // An address no interface here has: binding fails, the agent says where and exits,
+    // touching nothing: a previous agent's state file (here a stale one, which a serving
+    // agent would forget) is neither adopted nor removed.
     let ns = Netns::new(true);
     let state = ns.state_file();
+    let saved = serde_json::json!({
+        "interface": "v0", "ifindex": 1, "handle": 0x8001_0000u32,
+        "spec": {"delay": "20ms"}, "set_at_ms": 1, "expires_at_ms": null
+    })
+    .to_string();
+    std::fs::write(&state, &saved).unwrap();
     let mut child = ns
         .exec(
             AGENT,
@@ -566,4 +574,9 @@ fn a_listen_failure_is_explained() {
             && err.contains("assign requested address"),
         "{err}"
     );
+    assert!(
+        !err.contains("state file") && !err.contains("adopted"),
+        "state looked at before listening: {err}"
+    );
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), saved);
 }
