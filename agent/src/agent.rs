@@ -109,6 +109,9 @@ pub struct Agent {
     handle: Option<Handle>,
     managed: Option<Saved>,
     netem_seen: bool,
+    /// Set by [`Agent::shutdown`]: a request that was already waiting for the agent when
+    /// the signal came must not set netem after the exit's clear (it would outlive us).
+    closing: bool,
 }
 
 impl Agent {
@@ -120,6 +123,7 @@ impl Agent {
             handle: None,
             managed: None,
             netem_seen: false,
+            closing: false,
         }
     }
 
@@ -293,6 +297,11 @@ impl Agent {
         if spec.is_noop() {
             return self.clear(force);
         }
+        if self.closing {
+            return Err(AgentError::Failed(
+                "the agent is shutting down; nothing was changed".into(),
+            ));
+        }
         let mut h = self.open()?;
         let iface = self.iface(&mut h)?;
         let root = self.root(&mut h, &iface)?;
@@ -432,6 +441,7 @@ impl Agent {
 
     /// SIGTERM/SIGINT: clear what the agent set unless `--keep-on-exit`.
     pub fn shutdown(&mut self, signal: &str) {
+        self.closing = true;
         if self.managed.is_none() {
             log!("{signal}: exiting (nothing set by this agent)");
             return;
@@ -540,4 +550,29 @@ impl Agent {
 
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_shutdown_nothing_more_is_set() {
+        let mut agent = Agent::new(Config {
+            interface: Some("netem-agent-test-no-such-if0".into()),
+            state_file: std::env::temp_dir().join("netem-agent-unit-never-written.json"),
+            keep_on_exit: false,
+        });
+        agent.shutdown("SIGTERM");
+        let spec = NetemSpec::delay(Duration::from_millis(20));
+        let e = agent.set(spec, false).unwrap_err();
+        assert_eq!(e.status(), 500);
+        assert!(e.to_string().contains("shutting down"), "{e}");
+        // Bad input is still answered as bad input.
+        let bad = NetemSpec {
+            jitter: Some(Duration::from_millis(5)),
+            ..NetemSpec::default()
+        };
+        assert_eq!(agent.set(bad, false).unwrap_err().status(), 400);
+    }
 }
