@@ -214,6 +214,7 @@ pub async fn resolve(
     filter: &Filter,
     missing: MissingAgent,
 ) -> anyhow::Result<Selection> {
+    check_filter_applies(targets, filter)?;
     let lookups = targets
         .iter()
         .map(|t| resolve_one(client, ns, t, filter, missing));
@@ -240,6 +241,31 @@ pub async fn resolve(
         ),
     }
     Ok(dedup(selection))
+}
+
+/// Refuses `--component`/`-l` together with pod names: a named pod is taken as it is, so
+/// the filter would silently not apply to it (kubectl likewise refuses names with `-l`).
+pub fn check_filter_applies(targets: &[Target], filter: &Filter) -> anyhow::Result<()> {
+    let filtering = !filter.components.is_empty()
+        || filter
+            .selector
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty());
+    let named: Vec<&str> = targets
+        .iter()
+        .filter_map(|t| match t {
+            Target::Pod(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    if filtering && !named.is_empty() {
+        anyhow::bail!(
+            "--component and -l narrow tidb-cluster/ and statefulset/ targets, not pods named \
+             one by one ({}): drop the flag or name a group; nothing was changed",
+            named.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Every pod with the agent in `ns` (or in all namespaces when `ns` is None), narrowed by
@@ -478,6 +504,30 @@ mod tests {
         );
         let err = group_selection("tidb-cluster/x", "default", "sel", vec![]).unwrap_err();
         assert!(err.to_string().contains("no pods"), "{err}");
+    }
+
+    #[test]
+    fn filters_are_refused_with_pod_names() {
+        let pod = |n: &str| Target::Pod(n.into());
+        let tc = Target::TidbCluster("basic".into());
+        let component = Filter {
+            components: vec!["pd".into()],
+            selector: None,
+        };
+        let selector = Filter {
+            components: Vec::new(),
+            selector: Some("zone=a".into()),
+        };
+        let err = check_filter_applies(&[pod("basic-pd-0"), tc.clone()], &component).unwrap_err();
+        assert!(err.to_string().contains("(basic-pd-0)"), "{err}");
+        assert!(check_filter_applies(&[pod("basic-pd-0")], &selector).is_err());
+        assert!(check_filter_applies(std::slice::from_ref(&tc), &component).is_ok());
+        assert!(check_filter_applies(&[pod("basic-pd-0")], &Filter::default()).is_ok());
+        let blank = Filter {
+            components: Vec::new(),
+            selector: Some(" ".into()),
+        };
+        assert!(check_filter_applies(&[pod("basic-pd-0")], &blank).is_ok());
     }
 
     #[test]

@@ -33,7 +33,7 @@ async fn cluster_with_agent_on_port(with_agent: &[&str], port: u16) -> Env {
     env
 }
 
-fn add_tidb_cluster(env: &Env, ns: &str, name: &str, with_agent: &[&str], port: u16) {
+pub(crate) fn add_tidb_cluster(env: &Env, ns: &str, name: &str, with_agent: &[&str], port: u16) {
     let mut tc = netem_testcluster::basic_tidbcluster(ns, name);
     for component in with_agent {
         tc["spec"][component]["additionalContainers"] = json!([agent_container(port)]);
@@ -42,7 +42,7 @@ fn add_tidb_cluster(env: &Env, ns: &str, name: &str, with_agent: &[&str], port: 
 }
 
 /// Waits until `n` pods of the TidbCluster run with the agent container ready.
-async fn wait_for_agents(env: &Env, ns: &str, tc: &str, n: usize) {
+pub(crate) async fn wait_for_agents(env: &Env, ns: &str, tc: &str, n: usize) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let ready = agent_pods(env, ns, tc)
@@ -142,6 +142,22 @@ async fn status_lists_every_agent_pod_and_clear_succeeds() {
         assert_eq!(cols.last(), Some(&"ok"), "{run}");
     }
     assert!(run.stderr.contains("status: 3 pods ok"), "{run}");
+
+    // -l narrows the default (every agent pod) and a group alike.
+    for args in [
+        &["status", "-l", "app.kubernetes.io/component=tikv"][..],
+        &[
+            "status",
+            "tc/basic",
+            "--selector",
+            "app.kubernetes.io/component=tikv",
+        ],
+    ] {
+        let only = netem(&env, args).await.ok();
+        let rows: Vec<&str> = only.stdout.lines().skip(1).collect();
+        assert_eq!(rows.len(), 1, "{only}");
+        assert!(rows[0].starts_with("basic-tikv-0 "), "{only}");
+    }
 
     let wide = netem(&env, &["status", "-o", "wide", "basic-pd-0"])
         .await
@@ -315,6 +331,18 @@ async fn targets_without_the_agent_or_unknown_change_nothing() {
             .contains("invalid --distribution: needs a non-zero --jitter; nothing was changed"),
         "{run}"
     );
+    // A filter cannot narrow pods named one by one: refused rather than ignored.
+    let run = netem(
+        &env,
+        &["delay", "basic-pd-0", "20ms", "--component", "tikv"],
+    )
+    .await
+    .failed();
+    assert!(
+        run.stderr
+            .contains("--component and -l narrow tidb-cluster/ and statefulset/ targets"),
+        "{run}"
+    );
     assert_eq!(portforwards(&env), 0, "nothing may be contacted");
 
     // A group: the pods without the agent are left out with a note; the rest are tried.
@@ -331,9 +359,21 @@ async fn targets_without_the_agent_or_unknown_change_nothing() {
     );
     assert_eq!(portforwards(&env), 1);
 
-    // status names a pod without the agent in its row.
-    let run = netem(&env, &["status", "basic-tidb-0"]).await.failed();
-    assert!(run.stdout.contains("no agent injected"), "{run}");
+    // status names a pod without the agent in its row; the other pod still answers, and
+    // the one failure makes the exit code non-zero.
+    let run = netem(&env, &["status", "basic-pd-0", "basic-tidb-0"])
+        .await
+        .failed();
+    let row = |pod: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with(pod))
+            .unwrap_or_else(|| panic!("no row for {pod}: {run}"))
+            .to_string()
+    };
+    assert!(row("basic-pd-0").ends_with(" ok"), "{run}");
+    assert!(row("basic-tidb-0").contains("no agent injected"), "{run}");
+    assert!(run.stderr.contains("1 of 2 pods ok, 1 failed"), "{run}");
     assert!(
         run.stderr
             .contains("kubectl netem inject tidb-cluster/basic"),
