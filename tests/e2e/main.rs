@@ -4,6 +4,7 @@
 //! They need root (network namespaces); without it each test says so and returns.
 
 mod complete;
+mod connection;
 mod delay;
 mod inject;
 mod support;
