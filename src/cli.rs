@@ -303,6 +303,18 @@ mod tests {
     }
 
     #[test]
+    fn version_is_printed_for_the_plugin_and_its_subcommands() {
+        for args in [
+            &["kubectl-netem", "--version"][..],
+            &["kubectl-netem", "delay", "-V"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::DisplayVersion);
+            assert!(err.to_string().contains(env!("CARGO_PKG_VERSION")), "{err}");
+        }
+    }
+
+    #[test]
     fn delay_takes_targets_then_duration() {
         let cli = Cli::try_parse_from([
             "kubectl-netem",
