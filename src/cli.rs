@@ -19,7 +19,14 @@ use crate::target::{Target, parse_target};
     name = "kubectl-netem",
     bin_name = "kubectl netem",
     version,
-    propagate_version = true
+    propagate_version = true,
+    after_help = "Examples:
+  kubectl netem inject tidb-cluster/basic --yes --wait    add the agent (pods restart)
+  kubectl netem delay basic-pd-0 20ms                     20 ms on everything basic-pd-0 sends
+  kubectl netem delay tc/basic 50ms --jitter 10ms --component tikv --for 10m
+  kubectl netem status -o wide                            what is in force, pod by pod
+  kubectl netem clear --all                               every pod with the agent
+  kubectl netem eject tidb-cluster/basic --yes            take the agent out again"
 )]
 pub struct Cli {
     #[command(flatten)]
