@@ -113,6 +113,7 @@ impl Cluster {
             denied: Mutex::new(Default::default()),
             records: Mutex::new(Vec::new()),
             latency: Mutex::new(cfg.latency),
+            kubelet_latency: Mutex::new(Duration::ZERO),
             crd_installed: AtomicBool::new(true),
             token,
             user: "testcluster-user".into(),
@@ -220,6 +221,12 @@ impl Cluster {
     /// Change the latency added to every API request from now on.
     pub fn set_latency(&self, latency: Duration) {
         *lock(&self.shared.latency) = latency;
+    }
+
+    /// Change the extra latency of a port-forward's set-up (the API server → kubelet →
+    /// container runtime hops), added on top of the per-request latency.
+    pub fn set_kubelet_latency(&self, latency: Duration) {
+        *lock(&self.shared.kubelet_latency) = latency;
     }
 
     /// Deny a verb on a resource for the kubeconfig's user: `("create", "pods/portforward")`,

@@ -28,6 +28,10 @@ struct Args {
     /// Latency added to every API request, e.g. 5ms.
     #[arg(long, default_value = "0", value_parser = parse_latency)]
     latency: Duration,
+    /// Extra latency of each port-forward's set-up (API server → kubelet → container
+    /// runtime), on top of --latency, e.g. 20ms.
+    #[arg(long, default_value = "0", value_parser = parse_latency)]
+    kubelet_latency: Duration,
     /// Deny VERB:RESOURCE for the kubeconfig's user, e.g. create:pods/portforward (repeatable).
     #[arg(long)]
     deny: Vec<String>,
@@ -56,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
     let cluster = Cluster::start(cfg)
         .await
         .context("starting the test cluster")?;
+    cluster.set_kubelet_latency(args.kubelet_latency);
     for d in &args.deny {
         let Some((verb, res)) = d.split_once(':') else {
             bail!("--deny wants VERB:RESOURCE, got {d:?}");

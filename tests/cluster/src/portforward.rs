@@ -112,6 +112,10 @@ pub async fn handle(
             PROTOCOLS.join(", ")
         )));
     };
+    let kubelet_latency = *lock(&shared.kubelet_latency);
+    if !kubelet_latency.is_zero() {
+        tokio::time::sleep(kubelet_latency).await;
+    }
     let runtime = lock(&shared.pods).get(&(ns.clone(), name.clone())).cloned();
     let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
     tokio::spawn(async move {

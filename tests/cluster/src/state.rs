@@ -47,6 +47,10 @@ pub struct Shared {
     pub records: Mutex<Vec<RequestRecord>>,
     /// Added to every API request (settable while running).
     pub latency: Mutex<Duration>,
+    /// Added once more to a port-forward before it is upgraded: on a real cluster the API
+    /// server then dials the kubelet, which asks the container runtime for a stream (CRI
+    /// PortForward), two more hops a plain GET does not make.
+    pub kubelet_latency: Mutex<Duration>,
     /// Whether the TidbCluster CRD is installed.
     pub crd_installed: AtomicBool,
     /// Bearer token accepted.
