@@ -8,3 +8,4 @@ mod connection;
 mod delay;
 mod inject;
 mod support;
+mod terminal;
