@@ -1,5 +1,5 @@
 //! The kubectl connection rules end to end: `KUBECONFIG`, `--kubeconfig`, the context's
-//! namespace, `--context`, `-n` over both, and `--request-timeout`.
+//! namespace, `--context`, `--user`, `--cluster`, `-n` over all, and `--request-timeout`.
 //!
 //! Pods with the agent live only in namespace "other", so `status` shows by what it lists
 //! (or the namespace it says it found nothing in) which namespace a command acted in.
@@ -138,6 +138,36 @@ async fn kubeconfig_context_namespace_and_context_flag_like_kubectl() {
         .await
         .failed();
     assert!(run.stderr.contains("nosuch"), "{run}");
+
+    // --user and --cluster override the context's, as in kubectl: a user whose token the
+    // server rejects (401), a cluster entry whose server nothing listens on.
+    let mut cfg: Value = serde_yaml::from_str(&std::fs::read_to_string(&edited).unwrap()).unwrap();
+    let mut stranger = cfg["users"][0].clone();
+    stranger["name"] = json!("stranger");
+    stranger["user"]["token"] = json!("not-a-valid-token");
+    cfg["users"].as_array_mut().unwrap().push(stranger);
+    let mut gone = cfg["clusters"][0].clone();
+    gone["name"] = json!("gone");
+    gone["cluster"]["server"] = json!("https://127.0.0.1:1");
+    cfg["clusters"].as_array_mut().unwrap().push(gone);
+    let both = env.dir.path().join("users-and-clusters");
+    std::fs::write(&both, serde_yaml::to_string(&cfg).unwrap()).unwrap();
+    let run = netem_env(&["status"], Some(&both)).await.ok();
+    assert!(
+        lists_other(&run),
+        "the context's own user and cluster still work: {run}"
+    );
+    let run = netem_env(&["--user", "stranger", "status"], Some(&both))
+        .await
+        .failed();
+    assert!(run.stderr.to_lowercase().contains("unauthorized"), "{run}");
+    let run = netem_env(&["--cluster", "gone", "status"], Some(&both))
+        .await
+        .failed();
+    assert!(
+        run.stderr.contains("127.0.0.1:1") || run.stderr.to_lowercase().contains("connect"),
+        "{run}"
+    );
     env.cluster.shutdown().await;
 }
 
