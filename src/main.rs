@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod complete;
 mod connect;
+mod errors;
 mod fanout;
 mod patch;
 mod pod_error;
@@ -31,8 +32,8 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
         Err(err) => {
-            // One line by default, like kubectl: the chain of causes joined.
-            eprintln!("error: {err:#}");
+            // One line, like kubectl: the chain of causes joined.
+            eprintln!("error: {}", errors::render(&err));
             ExitCode::FAILURE
         }
     }
