@@ -35,13 +35,21 @@ if [[ -f $kdir/ready && -z ${NETEM_VM_KERNEL_PKG:-} ]]; then
     exit 0
 fi
 
+# The meta package points at the current ABI's image package.
+resolve_pkg() {
+    apt-cache depends linux-image-amd64 2>/dev/null |
+        awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
 pkg=${NETEM_VM_KERNEL_PKG:-}
 if [[ -z $pkg ]]; then
-    # The meta package points at the current ABI's image package.
-    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-        awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+    pkg=$(resolve_pkg)
     if [[ -z $pkg ]]; then
-        log "cannot resolve linux-image-amd64 (run apt-get update?)"
+        # A fresh machine may never have fetched the package lists.
+        apt-get update -qq >&2 || true
+        pkg=$(resolve_pkg)
+    fi
+    if [[ -z $pkg ]]; then
+        log "cannot resolve linux-image-amd64 (apt-get update failed?)"
         exit 1
     fi
 fi
@@ -54,7 +62,14 @@ log "fetching $pkg"
 rm -rf "$kdir"
 mkdir -p "$kdir/dl"
 # apt's sandbox user cannot write into root-owned dirs; downloading unsandboxed is fine here.
-(cd "$kdir/dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2)
+download() { (cd "$kdir/dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2); }
+if ! download; then
+    # Stale package lists name a kernel the mirror no longer has: refresh and resolve again.
+    log "download failed; apt-get update and retry"
+    apt-get update -qq >&2 || true
+    [[ -n ${NETEM_VM_KERNEL_PKG:-} ]] || pkg=$(resolve_pkg)
+    download
+fi
 deb=$(ls "$kdir"/dl/*.deb)
 dpkg-deb -x "$deb" "$kdir/root"
 rm -rf "$kdir/dl"
