@@ -27,8 +27,11 @@ trap 'rm -rf "$root"' EXIT
 CARGO_TARGET_DIR=target/install cargo install --quiet --locked --debug --path . --root "$root"
 version=$(cargo pkgid -p kubectl-netem | sed 's/.*[#@]//')
 "$root/bin/kubectl-netem" --version | grep -x "kubectl-netem $version"
+# README's completion install line, into the same directory: kubectl then completes the plugin.
+install -m 0755 completions/kubectl_complete-netem "$root/bin/"
 if command -v kubectl >/dev/null; then
     PATH="$root/bin:$PATH" kubectl netem --version | grep -x "kubectl-netem $version"
+    PATH="$root/bin:$PATH" kubectl __complete netem de | grep -x delay
 fi
 
 step "real-kernel tier (qemu, Debian 6.1 with sch_netem)"
