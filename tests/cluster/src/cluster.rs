@@ -171,10 +171,8 @@ impl Cluster {
         match store.get(&NAMESPACES, "", name) {
             Some(mut ns) => {
                 ns["metadata"]["labels"] = l;
-                ns["metadata"]
-                    .as_object_mut()
-                    .map(|m| m.remove("resourceVersion"));
-                let _ = store.update(&NAMESPACES, "", name, ns, None, "testcluster", false, false);
+                let _ =
+                    store.write_unconditionally(&NAMESPACES, "", name, ns, "testcluster", false);
             }
             None => {
                 let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": l},

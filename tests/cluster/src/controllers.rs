@@ -73,17 +73,12 @@ fn operator(store: &mut Store) {
                         let mut next = have.clone();
                         next["spec"]["template"] = want["spec"]["template"].clone();
                         next["spec"]["replicas"] = want["spec"]["replicas"].clone();
-                        next["metadata"]
-                            .as_object_mut()
-                            .map(|m| m.remove("resourceVersion"));
-                        let _ = store.update(
+                        let _ = store.write_unconditionally(
                             &STATEFULSETS,
                             &ns,
                             &name,
                             next,
-                            None,
                             MANAGER,
-                            false,
                             false,
                         );
                     }
@@ -144,10 +139,7 @@ fn write_tc_status(store: &mut Store, tc: &Value, ns: &str) {
     }
     let mut next = tc.clone();
     next["status"] = status;
-    next["metadata"]
-        .as_object_mut()
-        .map(|m| m.remove("resourceVersion"));
-    let _ = store.update(&TIDBCLUSTERS, ns, tc_name, next, None, MANAGER, false, true);
+    let _ = store.write_unconditionally(&TIDBCLUSTERS, ns, tc_name, next, MANAGER, true);
 }
 
 /// What keeps the cluster from being settled, if anything (for [`crate::Cluster::wait_settled`]).
@@ -296,19 +288,7 @@ fn statefulsets(store: &mut Store) {
         if sts["status"] != status {
             let mut next = sts.clone();
             next["status"] = status;
-            next["metadata"]
-                .as_object_mut()
-                .map(|m| m.remove("resourceVersion"));
-            let _ = store.update(
-                &STATEFULSETS,
-                &ns,
-                &name,
-                next,
-                None,
-                STS_MANAGER,
-                false,
-                true,
-            );
+            let _ = store.write_unconditionally(&STATEFULSETS, &ns, &name, next, STS_MANAGER, true);
         }
     }
 }

@@ -240,6 +240,25 @@ impl Store {
             .unwrap_or_default()
     }
 
+    /// Write `obj` as an in-process controller (operator, kubelet, a simulated concurrent
+    /// writer) does: without a resourceVersion precondition (any it carries is dropped), not
+    /// dry run, recorded as an "Update" by `manager`; `status_write` for the status
+    /// subresource. Errors (the object vanished meanwhile, say) are the controller's to ignore.
+    pub fn write_unconditionally(
+        &mut self,
+        res: &Resource,
+        ns: &str,
+        name: &str,
+        mut obj: Value,
+        manager: &str,
+        status_write: bool,
+    ) -> Result<Value, ApiError> {
+        if let Some(m) = obj["metadata"].as_object_mut() {
+            m.remove("resourceVersion");
+        }
+        self.update(res, ns, name, obj, None, manager, false, status_write)
+    }
+
     /// Replace an object after preconditions: a `resourceVersion` in `new` must equal the
     /// stored one (409), identity fields must match, validation must pass (422). Status is
     /// kept when it is a subresource (unless `status_write`). A write that changes nothing is
@@ -409,10 +428,7 @@ impl Store {
         let n = self.rv + 1;
         obj["metadata"]["annotations"]["testcluster.kubectl-netem.io/concurrent-writer"] =
             json!(n.to_string());
-        obj["metadata"]
-            .as_object_mut()
-            .map(|m| m.remove("resourceVersion"));
-        let _ = self.update(res, ns, name, obj, None, "concurrent-writer", false, false);
+        let _ = self.write_unconditionally(res, ns, name, obj, "concurrent-writer", false);
     }
 }
 

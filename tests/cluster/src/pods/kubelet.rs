@@ -351,10 +351,7 @@ impl Kubelet {
             return;
         }
         pod["status"] = status;
-        pod["metadata"]
-            .as_object_mut()
-            .map(|m| m.remove("resourceVersion"));
-        let _ = store.update(&PODS, ns, name, pod, None, "kubelet", false, true);
+        let _ = store.write_unconditionally(&PODS, ns, name, pod, "kubelet", true);
     }
 
     async fn finish(
