@@ -13,8 +13,8 @@ use hyper::{Method, Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
-use netem_agent::api::{ApiError, DEFAULT_PORT, NetemState, PATH_NETEM};
-use netem_agent::spec::NetemSpec;
+use netem_api::wire::{ApiError, DEFAULT_PORT, NetemState, PATH_NETEM};
+use netem_api::spec::NetemSpec;
 
 use crate::pod_error::{Cause, PodError};
 use crate::pods::PodInfo;
@@ -249,7 +249,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netem_agent::spec::parse_percent;
+    use netem_api::spec::parse_percent;
 
     fn pod() -> PodInfo {
         PodInfo {

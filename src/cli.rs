@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use netem_agent::spec::{Percent, Rate, parse_duration, parse_percent, parse_rate};
+use netem_api::spec::{Percent, Rate, parse_duration, parse_percent, parse_rate};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 

@@ -97,7 +97,7 @@ fn timed_out(pod: &PodInfo, timeout: Duration) -> PodError {
         Cause::Timeout,
         format!(
             "no answer within {}",
-            netem_agent::spec::format_duration(timeout)
+            netem_api::spec::format_duration(timeout)
         ),
     )
     .hint(format!(

@@ -2,7 +2,6 @@
 //! lists or clears network delay on them through the API server's port-forward.
 
 mod agent_client;
-mod agent_container;
 mod cli;
 mod commands;
 mod complete;

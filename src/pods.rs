@@ -16,7 +16,7 @@ use kube::api::{Api, ListParams};
 use crate::target::Target;
 
 /// Name of the agent's container in a pod (one definition, shared with inject).
-pub use crate::agent_container::CONTAINER_NAME as AGENT_CONTAINER;
+pub use netem_api::contract::CONTAINER_NAME as AGENT_CONTAINER;
 
 const LABEL_INSTANCE: &str = "app.kubernetes.io/instance";
 const LABEL_COMPONENT: &str = "app.kubernetes.io/component";

@@ -1,8 +1,8 @@
 //! What `status` prints (table, wide, JSON, YAML) and how netem settings read in one line.
 
 use comfy_table::{ContentArrangement, Table, presets};
-use netem_agent::api::NetemState;
-use netem_agent::spec::{NetemSpec, format_duration};
+use netem_api::wire::NetemState;
+use netem_api::spec::{NetemSpec, format_duration};
 use serde::Serialize;
 
 use crate::cli::Output;
@@ -12,7 +12,7 @@ use crate::pod_error::PodError;
 /// netem settings in one line, in tc's words: "delay 20ms ±5ms 25% normal loss 1%".
 pub fn describe_spec(spec: &NetemSpec) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let pct = |p: &netem_agent::spec::Percent| p.to_string();
+    let pct = |p: &netem_api::spec::Percent| p.to_string();
     if let Some(d) = spec.delay.filter(|d| !d.is_zero()) {
         let mut s = format!("delay {}", format_duration(d));
         if let Some(j) = spec.jitter.filter(|j| !j.is_zero()) {
@@ -51,7 +51,7 @@ pub fn describe_spec(spec: &NetemSpec) -> String {
     }
     if let Some(limit) = spec
         .limit
-        .filter(|l| *l != netem_agent::spec::DEFAULT_LIMIT)
+        .filter(|l| *l != netem_api::spec::DEFAULT_LIMIT)
     {
         parts.push(format!("limit {limit}"));
     }
@@ -230,7 +230,7 @@ mod tests {
     use super::*;
     use crate::pod_error::Cause;
     use crate::pods::PodInfo;
-    use netem_agent::spec::{Distribution, parse_percent, parse_rate};
+    use netem_api::spec::{Distribution, parse_percent, parse_rate};
     use std::time::Duration;
 
     fn pod(name: &str) -> PodInfo {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 
-use crate::agent_container::CONTAINER_NAME;
+use netem_api::contract::CONTAINER_NAME;
 use crate::connect::Kube;
 use crate::preflight::describe;
 

@@ -7,12 +7,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::api::{ApiError, Info, NetemState};
+use netem_api::wire::{ApiError, Info, NetemState};
 use crate::clock;
 use crate::log;
 use crate::netem;
 use crate::netlink::{Handle, NetlinkError, Qdisc, errno};
-use crate::spec::{FieldError, NetemSpec};
+use netem_api::spec::{FieldError, NetemSpec};
 use crate::state_file::{self, Saved};
 
 /// How the agent was started.

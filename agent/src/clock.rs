@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::spec::format_duration;
+use netem_api::spec::format_duration;
 
 /// Now, in milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {

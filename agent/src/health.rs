@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
-use crate::api::PATH_HEALTHZ;
+use netem_api::wire::PATH_HEALTHZ;
 
 /// Where to dial for a listen address: an unspecified address (0.0.0.0, ::) means loopback.
 pub fn dial_addr(listen: SocketAddr) -> SocketAddr {

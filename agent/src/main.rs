@@ -7,10 +7,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use netem_agent::agent::Config;
-use netem_agent::api::DEFAULT_PORT;
+use netem_api::contract::{LISTEN, STATE_FILE};
 use netem_agent::{health, server};
-
-const DEFAULT_LISTEN: &str = "127.0.0.1:2332";
 
 /// Sidecar that sets, reads and clears a netem qdisc (network delay, loss, ...) on the
 /// pod's interface over netlink, behind a loopback HTTP API.
@@ -20,13 +18,13 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     /// Address to listen on (an IP address and port; names are not resolved).
-    #[arg(long, default_value = DEFAULT_LISTEN)]
+    #[arg(long, default_value = LISTEN)]
     listen: SocketAddr,
     /// Network interface to work on [default: the one carrying the default route].
     #[arg(long)]
     interface: Option<String>,
     /// Where to remember what the agent set, so a restarted agent adopts it.
-    #[arg(long, default_value = "/run/netem-agent/state.json")]
+    #[arg(long, default_value = STATE_FILE)]
     state_file: PathBuf,
     /// On SIGTERM/SIGINT, leave the netem qdisc the agent set in place.
     #[arg(long)]
@@ -38,13 +36,12 @@ enum Command {
     /// Exit 0 iff the agent answers GET /healthz with 200 (an exec probe).
     Health {
         /// The agent's listen address.
-        #[arg(long, default_value = DEFAULT_LISTEN)]
+        #[arg(long, default_value = LISTEN)]
         listen: SocketAddr,
     },
 }
 
 fn main() -> ExitCode {
-    const _: () = assert!(DEFAULT_PORT == 2332);
     let cli = Cli::parse();
     if let Some(Command::Health { listen }) = cli.command {
         return match health::check(listen, Duration::from_secs(3)) {

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crate::nla;
-use crate::spec::{Distribution, NetemSpec, Percent, Rate};
+use netem_api::spec::{Distribution, NetemSpec, Percent, Rate};
 
 pub mod dist;
 

@@ -8,7 +8,7 @@ use std::io;
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
 use crate::netem;
-use crate::spec::NetemSpec;
+use netem_api::spec::NetemSpec;
 
 pub mod msg;
 

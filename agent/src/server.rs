@@ -18,7 +18,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::agent::{Agent, AgentError, Config};
-use crate::api::ApiError;
+use netem_api::wire::ApiError;
 use crate::clock;
 use crate::http::{self, Action};
 use crate::log;

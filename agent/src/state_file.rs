@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::spec::NetemSpec;
+use netem_api::spec::NetemSpec;
 
 /// What the agent set, as saved on disk (JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use super::inject::{dry_run, finish, names, pods, print_summary, restarts};
-use crate::agent_container::CONTAINER_NAME;
+use netem_api::contract::CONTAINER_NAME;
 use crate::cli::{ConnectionArgs, EjectArgs};
 use crate::connect::{connect, parse_simple_duration};
 use crate::patch::{Change, plan_eject};

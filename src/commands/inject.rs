@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::Api;
 
-use crate::agent_container;
+use netem_api::contract;
 use crate::cli::{ConnectionArgs, InjectArgs, RolloutArgs};
 use crate::connect::{Kube, connect, parse_simple_duration};
 use crate::patch::{Change, Plan, plan_inject};
@@ -32,8 +32,8 @@ pub async fn run(conn: &ConnectionArgs, args: &InjectArgs) -> anyhow::Result<Exi
     preflight::host_network(&w.obj, &slots)?;
     check_pod_security(&kube).await?;
 
-    let container = agent_container::container(&args.image);
-    let volume = agent_container::volume();
+    let container = contract::container(&args.image);
+    let volume = contract::volume();
     let plan = plan_inject(&w.obj, &slots, &container, &volume).with_context(|| w.display())?;
     print_summary(&w, &plan, Some(&args.image), r.dry_run);
 
@@ -44,7 +44,7 @@ pub async fn run(conn: &ConnectionArgs, args: &InjectArgs) -> anyhow::Result<Exi
         println!(
             "{} unchanged: {} already in {}",
             w.display(),
-            agent_container::CONTAINER_NAME,
+            contract::CONTAINER_NAME,
             names(&plan, |_| true)
         );
         return finish(&kube, &w, &plan, r, &goal, timeout).await;
@@ -206,7 +206,7 @@ fn report(w: &Workload, plan: &Plan) {
     println!(
         "{} patched: {} {}",
         w.display(),
-        agent_container::CONTAINER_NAME,
+        contract::CONTAINER_NAME,
         parts.join("; ")
     );
 }

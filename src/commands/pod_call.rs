@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use netem_agent::api::NetemState;
+use netem_api::wire::NetemState;
 
 use crate::agent_client::{AgentCall, decode_state, exchange};
 use crate::cli::FanoutArgs;

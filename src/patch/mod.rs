@@ -32,7 +32,7 @@ pub use slots::{Slot, SlotKind, tidbcluster_slots};
 
 use serde_json::{Value, json};
 
-use crate::agent_container::{CONTAINER_NAME, VOLUME_NAME};
+use netem_api::contract::{CONTAINER_NAME, VOLUME_NAME};
 
 /// Why a patch could not be planned: the object does not look like what it claims to be,
 /// or `--component` names something absent.
@@ -140,7 +140,7 @@ impl Plan {
     }
 }
 
-/// Plans adding `container` and `volume` (see [`crate::agent_container`]) to every slot
+/// Plans adding `container` and `volume` (see [`netem_api::contract`]) to every slot
 /// of `obj`, leaving slots that already have them as they are.
 pub fn plan_inject(
     obj: &Value,

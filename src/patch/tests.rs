@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::agent_container::{container, volume};
+use netem_api::contract::{container, volume};
 
 fn fixture(name: &str) -> Value {
     let text = match name {

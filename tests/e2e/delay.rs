@@ -6,18 +6,23 @@
 
 use std::collections::BTreeSet;
 
+use netem_api::contract;
 use serde_json::{Value, json};
 
 use crate::support::{Env, have_root, netem, start_cluster};
 
-/// The agent container as the tests put it into a TidbCluster's components.
+/// The agent container as `inject` writes it (netem-api's one definition), with a test
+/// image and, for the tests of an agent that is not where the plugin looks, another port.
 fn agent_container(listen_port: u16) -> Value {
-    json!({
-        "name": "netem-agent",
-        "image": "ghcr.io/kubectl-netem/netem-agent:test",
-        "command": ["/netem-agent"],
-        "args": ["--listen", format!("127.0.0.1:{listen_port}")],
-    })
+    let mut c = contract::container("ghcr.io/kubectl-netem/netem-agent:test");
+    if listen_port != netem_api::wire::DEFAULT_PORT {
+        let listen = format!("127.0.0.1:{listen_port}");
+        c["args"] = json!(["--listen", listen]);
+        for probe in ["readinessProbe", "livenessProbe"] {
+            c[probe]["exec"]["command"][3] = json!(listen);
+        }
+    }
+    c
 }
 
 /// A cluster holding TidbCluster `basic` in `default` whose `with_agent` components carry
@@ -37,6 +42,7 @@ pub(crate) fn add_tidb_cluster(env: &Env, ns: &str, name: &str, with_agent: &[&s
     let mut tc = netem_testcluster::basic_tidbcluster(ns, name);
     for component in with_agent {
         tc["spec"][component]["additionalContainers"] = json!([agent_container(port)]);
+        tc["spec"][component]["additionalVolumes"] = json!([contract::volume()]);
     }
     env.cluster.create(tc).expect("create TidbCluster");
 }

@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use crate::spec::Distribution;
+use netem_api::spec::Distribution;
 
 /// `NETEM_DIST_SCALE`: table values are multiples of jitter in units of 1/8192.
 pub const NETEM_DIST_SCALE: i32 = 8192;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::spec::{parse_percent, parse_rate};
+use netem_api::spec::{parse_percent, parse_rate};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)

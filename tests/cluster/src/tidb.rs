@@ -1,5 +1,6 @@
 //! TiDB Operator v1 shapes: the "basic" TidbCluster and what the operator derives from one.
 
+use netem_api::contract;
 use serde_json::{Value, json};
 
 /// Components whose spec section yields a StatefulSet `<tc>-<component>`, with the
@@ -152,20 +153,6 @@ pub fn desired_statefulset(tc: &Value, component: &str, spec: &Value) -> Value {
     })
 }
 
-/// An agent container as the plugin injects it (for pre-injected benchmark clusters).
-pub fn agent_container(image: &str) -> Value {
-    json!({
-        "name": "netem-agent",
-        "image": image,
-        "args": ["--listen", "127.0.0.1:2332", "--state-file", "/run/netem-agent/state.json"],
-        "readinessProbe": {"exec": {"command": ["netem-agent", "health"]}, "periodSeconds": 10},
-        "securityContext": {"capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]},
-                            "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true},
-        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
-        "volumeMounts": [{"name": "netem-agent-run", "mountPath": "/run/netem-agent"}]
-    })
-}
-
 /// A TidbCluster with `pods` pods in total (pd 1, tidb 1, the rest tikv), every component
 /// already carrying the agent: the benchmark's cluster.
 pub fn tidbcluster_with_agents(ns: &str, name: &str, pods: u32) -> Value {
@@ -182,10 +169,9 @@ pub fn tidbcluster_with_agents(ns: &str, name: &str, pods: u32) -> Value {
             continue;
         }
         tc["spec"][c]["replicas"] = json!(n);
-        tc["spec"][c]["additionalContainers"] =
-            json!([agent_container("ghcr.io/kubectl-netem/netem-agent:0.1.0")]);
-        tc["spec"][c]["additionalVolumes"] =
-            json!([{"name": "netem-agent-run", "emptyDir": {"medium": "Memory"}}]);
+        // Exactly what `inject` writes: the one definition in netem-api.
+        tc["spec"][c]["additionalContainers"] = json!([contract::container(contract::DEFAULT_IMAGE)]);
+        tc["spec"][c]["additionalVolumes"] = json!([contract::volume()]);
     }
     tc
 }

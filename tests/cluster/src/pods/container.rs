@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// The name of the agent container (contract C).
-pub const AGENT: &str = "netem-agent";
-/// The agent's default state file (contract A).
-pub const DEFAULT_STATE_FILE: &str = "/run/netem-agent/state.json";
+/// The name of the agent container.
+pub use netem_api::contract::CONTAINER_NAME as AGENT;
+/// The agent's default state file.
+use netem_api::contract::STATE_FILE as DEFAULT_STATE_FILE;
 
 /// Whether this container runs the agent.
 pub fn is_agent(c: &Value) -> bool {

@@ -1,10 +1,14 @@
-//! The agent container and its scratch volume, as `inject` adds them to a pod template.
+//! How the agent is deployed in a pod: the one definition that `inject` writes, the agent's
+//! own defaults follow, and the test cluster's operator model uses.
 //!
-//! Both are plain JSON (`serde_json::Value`) because they are spliced into a TidbCluster's
-//! `additionalContainers`/`additionalVolumes` and a StatefulSet's pod template by JSON Patch,
-//! and compared with what the server holds to decide whether anything must change.
+//! The container and volume are plain JSON (`serde_json::Value`) because they are spliced
+//! into a TidbCluster's `additionalContainers`/`additionalVolumes` and a StatefulSet's pod
+//! template by JSON Patch, and compared with what the server holds to decide whether
+//! anything must change.
 
 use serde_json::{Value, json};
+
+use crate::wire::DEFAULT_PORT;
 
 /// Name of the agent container. Operator containers (pd, tikv, tidb, slowlog, ...) never
 /// carry this name, so `eject` can remove exactly this one and nothing else.
@@ -13,19 +17,32 @@ pub const CONTAINER_NAME: &str = "netem-agent";
 /// Name of the in-memory volume mounted at [`RUN_DIR`], the agent's only writable place.
 pub const VOLUME_NAME: &str = "netem-agent-run";
 
-/// Where the agent keeps its state file (`/run/netem-agent/state.json` by default), so a
-/// restarted agent container inside the same pod knows what it set (the emptyDir outlives
-/// the container, not the pod).
+/// Where the agent keeps its state file, so a restarted agent container inside the same
+/// pod knows what it set (the emptyDir outlives the container, not the pod).
 pub const RUN_DIR: &str = "/run/netem-agent";
+
+/// The agent's state file: [`RUN_DIR`]`/state.json`, its `--state-file` default.
+pub const STATE_FILE: &str = "/run/netem-agent/state.json";
 
 /// Path of the agent binary inside the image; also what the exec probes run.
 pub const BINARY: &str = "/netem-agent";
 
-/// The address the agent listens on: loopback only, reached through the API server's
-/// port-forward, so nothing is exposed on the pod IP and no `ports:` entry is declared.
-pub fn listen_addr() -> String {
-    format!("127.0.0.1:{}", netem_agent::api::DEFAULT_PORT)
-}
+/// The address the agent listens on by default: loopback only, reached through the API
+/// server's port-forward, so nothing is exposed on the pod IP and no `ports:` entry is
+/// declared.
+pub const LISTEN: &str = "127.0.0.1:2332";
+
+/// Image of the agent container that `inject` adds when `--image` is not given.
+pub const DEFAULT_IMAGE: &str = concat!(
+    "ghcr.io/kubectl-netem/netem-agent:",
+    env!("CARGO_PKG_VERSION")
+);
+
+const _: () = assert!(DEFAULT_PORT == 2332, "LISTEN spells the default port");
+const _: () = assert!(
+    STATE_FILE.len() > RUN_DIR.len(),
+    "STATE_FILE lies in RUN_DIR"
+);
 
 /// The agent container spec for `image`.
 ///
@@ -41,7 +58,7 @@ pub fn listen_addr() -> String {
 pub fn container(image: &str) -> Value {
     let probe = |period: u32| {
         json!({
-            "exec": { "command": [BINARY, "health", "--listen", listen_addr()] },
+            "exec": { "command": [BINARY, "health", "--listen", LISTEN] },
             "periodSeconds": period,
             "timeoutSeconds": 2,
             "failureThreshold": 3,
@@ -52,7 +69,7 @@ pub fn container(image: &str) -> Value {
         "image": image,
         "imagePullPolicy": "IfNotPresent",
         "command": [BINARY],
-        "args": ["--listen", listen_addr()],
+        "args": ["--listen", LISTEN],
         "securityContext": {
             "capabilities": { "add": ["NET_ADMIN"], "drop": ["ALL"] },
             "allowPrivilegeEscalation": false,
@@ -101,9 +118,13 @@ mod tests {
     }
 
     #[test]
-    fn the_mount_matches_the_volume() {
+    fn the_mount_matches_the_volume_and_holds_the_state_file() {
         let c = container("x");
         assert_eq!(c["volumeMounts"][0]["name"], volume()["name"]);
         assert_eq!(c["volumeMounts"][0]["mountPath"], RUN_DIR);
+        assert_eq!(
+            std::path::Path::new(STATE_FILE).parent(),
+            Some(std::path::Path::new(RUN_DIR))
+        );
     }
 }
