@@ -22,5 +22,5 @@ if command -v rustup >/dev/null; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 fi
 if ! command -v kubectl >/dev/null; then
-  echo "setup: note: kubectl is not installed; the kubectl fidelity tests will say they skip"
+  echo "setup: note: kubectl is not installed; the kubectl tests will fail (NETEM_TEST_STRICT=1)"
 fi

@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s\n' "$*"; }
 
+# Every test must run here: a missing prerequisite (root, kubectl, ...) fails the run
+# instead of letting a test skip (tests/harness).
+export NETEM_TEST_STRICT=1
+
 step "set-up"
 bash scripts/setup.sh
 

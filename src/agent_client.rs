@@ -13,8 +13,8 @@ use hyper::{Method, Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
-use netem_api::wire::{ApiError, DEFAULT_PORT, NetemState, PATH_NETEM};
 use netem_api::spec::NetemSpec;
+use netem_api::wire::{ApiError, DEFAULT_PORT, NetemState, PATH_NETEM};
 
 use crate::pod_error::{Cause, PodError};
 use crate::pods::PodInfo;

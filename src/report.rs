@@ -1,8 +1,8 @@
 //! What `status` prints (table, wide, JSON, YAML) and how netem settings read in one line.
 
 use comfy_table::{ContentArrangement, Table, presets};
-use netem_api::wire::NetemState;
 use netem_api::spec::{NetemSpec, format_duration};
+use netem_api::wire::NetemState;
 use serde::Serialize;
 
 use crate::cli::Output;
@@ -49,10 +49,7 @@ pub fn describe_spec(spec: &NetemSpec) -> String {
     if let Some(rate) = spec.rate {
         parts.push(format!("rate {rate}"));
     }
-    if let Some(limit) = spec
-        .limit
-        .filter(|l| *l != netem_api::spec::DEFAULT_LIMIT)
-    {
+    if let Some(limit) = spec.limit.filter(|l| *l != netem_api::spec::DEFAULT_LIMIT) {
         parts.push(format!("limit {limit}"));
     }
     if parts.is_empty() {

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 
-use netem_api::contract::CONTAINER_NAME;
 use crate::connect::Kube;
 use crate::preflight::describe;
+use netem_api::contract::CONTAINER_NAME;
 
 /// Asks `question` unless `yes`. Without a terminal to ask on, refuses with a hint rather
 /// than restarting pods nobody agreed to restart. Declining is an error too (nothing changed).

@@ -7,13 +7,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use netem_api::wire::{ApiError, Info, NetemState};
 use crate::clock;
 use crate::log;
 use crate::netem;
 use crate::netlink::{Handle, NetlinkError, Qdisc, errno};
-use netem_api::spec::{FieldError, NetemSpec};
 use crate::state_file::{self, Saved};
+use netem_api::spec::{FieldError, NetemSpec};
+use netem_api::wire::{ApiError, Info, NetemState};
 
 /// How the agent was started.
 #[derive(Debug, Clone)]

@@ -1,8 +1,8 @@
 //! Routing of HTTP requests to agent actions, without I/O: method, path, query and body in,
 //! an [`Action`] or an error status with its JSON body out.
 
-use netem_api::wire::{ApiError, PATH_HEALTHZ, PATH_INFO, PATH_LATENCY_PREFIX, PATH_NETEM};
 use netem_api::spec::{FieldError, NetemSpec, parse_duration};
+use netem_api::wire::{ApiError, PATH_HEALTHZ, PATH_INFO, PATH_LATENCY_PREFIX, PATH_NETEM};
 
 /// What a request asks the agent to do.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use netem_agent::agent::Config;
-use netem_api::contract::{LISTEN, STATE_FILE};
 use netem_agent::{health, server};
+use netem_api::contract::{LISTEN, STATE_FILE};
 
 /// Sidecar that sets, reads and clears a netem qdisc (network delay, loss, ...) on the
 /// pod's interface over netlink, behind a loopback HTTP API.

@@ -18,10 +18,10 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::agent::{Agent, AgentError, Config};
-use netem_api::wire::ApiError;
 use crate::clock;
 use crate::http::{self, Action};
 use crate::log;
+use netem_api::wire::ApiError;
 
 /// Largest request body accepted (a full spec is a few hundred bytes).
 const MAX_BODY: usize = 64 * 1024;

@@ -3,8 +3,8 @@
 //!
 //! This host kernel has no netem: these cover the 503 path, a foreign root qdisc (tbf) left
 //! alone, the API's errors, interface choice, signals and the state file. Setting netem for
-//! real is covered by the VM tier (tests/vm). Needs root, `ip`, `tc` and `curl`; skipped with
-//! a message when not root.
+//! real is covered by the VM tier (tests/vm). Needs root, `ip`, `tc` and `curl`: see netem-harness
+//! for what happens without root.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,24 +14,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 const AGENT: &str = env!("CARGO_BIN_EXE_netem-agent");
-
-fn is_root() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|ids| ids.split_whitespace().nth(1).map(|euid| euid == "0"))
-        .unwrap_or(false)
-}
-
-macro_rules! require_root {
-    () => {
-        if !is_root() {
-            eprintln!("skipping: needs root (network namespaces, qdiscs)");
-            return;
-        }
-    };
-}
 
 fn run(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd).args(args).output().expect("run command");
@@ -250,17 +232,15 @@ fn assert_default_root(ns: &Netns) {
     );
 }
 
-#[test]
 fn kernel_without_netem_answers_503_and_changes_nothing() {
-    require_root!();
     let ns = Netns::new(true);
     let agent = ns.agent(&[]);
     let info = agent.call("GET", "/v1/info", None);
     assert_eq!(info.status, 200);
-    if info.body["netem_available"] == true {
-        eprintln!("skipping: this kernel has netem (the 503 path needs one without)");
-        return;
-    }
+    assert_eq!(
+        info.body["netem_available"], false,
+        "the harness saw no netem"
+    );
     assert_eq!(info.body["interface"], "v0");
     assert_eq!(info.body["version"], env!("CARGO_PKG_VERSION"));
     for (method, path, body) in [
@@ -295,9 +275,7 @@ fn kernel_without_netem_answers_503_and_changes_nothing() {
     );
 }
 
-#[test]
 fn foreign_tbf_is_left_alone_unless_forced() {
-    require_root!();
     let ns = Netns::new(true);
     ns.tc(&[
         "qdisc", "add", "dev", "v0", "root", "handle", "5:", "tbf", "rate", "1mbit", "burst",
@@ -348,9 +326,7 @@ fn foreign_tbf_is_left_alone_unless_forced() {
     );
 }
 
-#[test]
 fn bad_input_is_400_naming_the_field_and_changes_nothing() {
-    require_root!();
     let ns = Netns::new(true);
     ns.tc(&[
         "qdisc", "add", "dev", "v0", "root", "handle", "7:", "tbf", "rate", "1mbit", "burst",
@@ -410,9 +386,7 @@ fn bad_input_is_400_naming_the_field_and_changes_nothing() {
     assert_eq!(agent.call("GET", "/healthz", None).status, 200);
 }
 
-#[test]
 fn interface_is_the_default_route_one_unless_given() {
-    require_root!();
     let ns = Netns::new(false);
     ns.add_veth("w0", "w1", "10.78.0.1/24");
     ns.ip(&["route", "add", "default", "via", "10.78.0.2", "dev", "w0"]);
@@ -425,9 +399,7 @@ fn interface_is_the_default_route_one_unless_given() {
     assert_eq!(agent.call("GET", "/v1/info", None).body["interface"], "v0");
 }
 
-#[test]
 fn without_default_route_or_interface_it_says_so() {
-    require_root!();
     let ns = Netns::new(false);
     let agent = ns.agent(&[]);
     let a = agent.call("GET", "/v1/netem", None);
@@ -444,9 +416,7 @@ fn without_default_route_or_interface_it_says_so() {
     drop(missing);
 }
 
-#[test]
 fn sigterm_and_sigint_exit_cleanly() {
-    require_root!();
     let ns = Netns::new(true);
     for sig in ["TERM", "INT"] {
         let mut agent = ns.agent(&[]);
@@ -461,9 +431,7 @@ fn sigterm_and_sigint_exit_cleanly() {
     }
 }
 
-#[test]
 fn concurrent_requests_are_all_answered() {
-    require_root!();
     let ns = Netns::new(true);
     let agent = ns.agent(&[]);
     let answers: Vec<u16> = std::thread::scope(|s| {
@@ -481,9 +449,7 @@ fn concurrent_requests_are_all_answered() {
     assert_eq!(answers, vec![200; 10]);
 }
 
-#[test]
 fn a_stale_state_file_is_forgotten() {
-    require_root!();
     let ns = Netns::new(true);
     let ifindex: u32 = ns
         .ip(&["-o", "link", "show", "v0"])
@@ -510,7 +476,6 @@ fn a_stale_state_file_is_forgotten() {
     assert_eq!(state.body["expires_at"], Value::Null);
 }
 
-#[test]
 fn listen_takes_an_address_not_a_name() {
     let out = Command::new(AGENT)
         .args(["--listen", "localhost:2332"])
@@ -527,9 +492,7 @@ fn listen_takes_an_address_not_a_name() {
     );
 }
 
-#[test]
 fn a_listen_failure_is_explained() {
-    require_root!();
     // An address no interface here has: binding fails, the agent says where and exits,
     // touching nothing: a previous agent's state file (here a stale one, which a serving
     // agent would forget) is neither adopted nor removed.
@@ -579,4 +542,17 @@ fn a_listen_failure_is_explained() {
         "state looked at before listening: {err}"
     );
     assert_eq!(std::fs::read_to_string(&state).unwrap(), saved);
+}
+
+netem_harness::main! {
+    [Root, NoNetem] sync kernel_without_netem_answers_503_and_changes_nothing,
+    [Root] sync foreign_tbf_is_left_alone_unless_forced,
+    [Root] sync bad_input_is_400_naming_the_field_and_changes_nothing,
+    [Root] sync interface_is_the_default_route_one_unless_given,
+    [Root] sync without_default_route_or_interface_it_says_so,
+    [Root] sync sigterm_and_sigint_exit_cleanly,
+    [Root] sync concurrent_requests_are_all_answered,
+    [Root] sync a_stale_state_file_is_forgotten,
+    [Root] sync listen_takes_an_address_not_a_name,
+    [Root] sync a_listen_failure_is_explained,
 }

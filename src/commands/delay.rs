@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use netem_api::wire::NetemState;
 use netem_api::spec::{Distribution, FieldError, NetemSpec};
+use netem_api::wire::NetemState;
 
 use crate::agent_client::AgentCall;
 use crate::cli::{ConnectionArgs, DelayArgs};

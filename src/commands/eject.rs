@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use super::inject::{dry_run, finish, names, pods, print_summary, restarts};
-use netem_api::contract::CONTAINER_NAME;
 use crate::cli::{ConnectionArgs, EjectArgs};
 use crate::connect::{connect, parse_simple_duration};
 use crate::patch::{Change, plan_eject};
 use crate::rollout::{self, Goal};
 use crate::workload::{parse_wanted, resolve, slots_for};
+use netem_api::contract::CONTAINER_NAME;
 
 /// Runs `eject`. No Pod Security or hostNetwork checks: taking the agent out is always
 /// allowed, and an operator-managed StatefulSet is not refused either (its operator's own

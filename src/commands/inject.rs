@@ -8,13 +8,13 @@ use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::Api;
 
-use netem_api::contract;
 use crate::cli::{ConnectionArgs, InjectArgs, RolloutArgs};
 use crate::connect::{Kube, connect, parse_simple_duration};
 use crate::patch::{Change, Plan, plan_inject};
 use crate::preflight::{self, describe, status_code};
 use crate::rollout::{self, Goal};
 use crate::workload::{Kind, Workload, parse_wanted, resolve, slots_for};
+use netem_api::contract;
 
 /// Runs `inject`.
 pub async fn run(conn: &ConnectionArgs, args: &InjectArgs) -> anyhow::Result<ExitCode> {

@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use crate::support::{Env, basic_cluster, have_root, netem};
+use crate::support::{basic_cluster, netem};
+use netem_testcluster::testing::Env;
 
 /// Runs `kubectl __complete netem WORDS...` with the plugin and its completion script on PATH.
-async fn kubectl_complete(env: &Env, words: &[&str]) -> Option<Vec<String>> {
-    let kubectl = which("kubectl")?;
+async fn kubectl_complete(env: &Env, words: &[&str]) -> Vec<String> {
     let bin = env.dir.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let plugin = bin.join("kubectl-netem");
@@ -23,7 +23,7 @@ async fn kubectl_complete(env: &Env, words: &[&str]) -> Option<Vec<String>> {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = tokio::process::Command::new(kubectl)
+    let out = tokio::process::Command::new("kubectl")
         .arg("__complete")
         .arg("netem")
         .args(words)
@@ -33,33 +33,15 @@ async fn kubectl_complete(env: &Env, words: &[&str]) -> Option<Vec<String>> {
         .await
         .expect("run kubectl __complete");
     assert!(out.status.success(), "kubectl __complete failed: {out:?}");
-    Some(
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect(),
-    )
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
-fn which(cmd: &str) -> Option<std::path::PathBuf> {
-    let found = std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(cmd))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        eprintln!("skipping: {cmd} is not installed");
-    }
-    found
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kubectl_completes_subcommands_flags_and_cluster_names() {
-    if !have_root() {
-        return;
-    }
+pub async fn kubectl_completes_subcommands_flags_and_cluster_names() {
     let env = basic_cluster().await;
-    let Some(subs) = kubectl_complete(&env, &[""]).await else {
-        return;
-    };
+    let subs = kubectl_complete(&env, &[""]).await;
     for sub in ["inject", "eject", "delay", "clear", "status"] {
         assert!(
             subs.contains(&sub.to_string()),
@@ -76,12 +58,10 @@ async fn kubectl_completes_subcommands_flags_and_cluster_names() {
         "hidden commands offered: {subs:?}"
     );
 
-    let flags = kubectl_complete(&env, &["delay", "basic-pd-0", "--di"])
-        .await
-        .unwrap();
+    let flags = kubectl_complete(&env, &["delay", "basic-pd-0", "--di"]).await;
     assert_eq!(flags, vec!["--distribution", ":4"]);
 
-    let workloads = kubectl_complete(&env, &["inject", ""]).await.unwrap();
+    let workloads = kubectl_complete(&env, &["inject", ""]).await;
     assert!(
         workloads.contains(&"tidb-cluster/basic".to_string()),
         "{workloads:?}"
@@ -92,7 +72,7 @@ async fn kubectl_completes_subcommands_flags_and_cluster_names() {
     );
 
     // Before inject no pod carries the agent: only the TidbCluster is offered to delay.
-    let before = kubectl_complete(&env, &["delay", ""]).await.unwrap();
+    let before = kubectl_complete(&env, &["delay", ""]).await;
     assert_eq!(before, vec!["tidb-cluster/basic", ":4"]);
     netem(
         &env,
@@ -100,6 +80,6 @@ async fn kubectl_completes_subcommands_flags_and_cluster_names() {
     )
     .await
     .ok();
-    let after = kubectl_complete(&env, &["delay", "basic-"]).await.unwrap();
+    let after = kubectl_complete(&env, &["delay", "basic-"]).await;
     assert_eq!(after, vec!["basic-pd-0", ":4"]);
 }

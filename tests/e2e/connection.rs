@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::delay::{add_tidb_cluster, wait_for_agents};
-use crate::support::{Env, Run, have_root, start_cluster, start_cluster_with_latency};
+use crate::support::{Env, Run, start_cluster, start_cluster_with_latency};
 
 /// Runs `kubectl-netem` with exactly `args` (no `--kubeconfig` added) and `KUBECONFIG` set
 /// to `kubeconfig` when given, unset otherwise.
@@ -49,11 +49,7 @@ fn lists_other(run: &Run) -> bool {
     run.stdout.contains("second-pd-0")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kubeconfig_context_namespace_and_context_flag_like_kubectl() {
-    if !have_root() {
-        return;
-    }
+pub async fn kubeconfig_context_namespace_and_context_flag_like_kubectl() {
     let env = start_cluster().await;
     env.cluster.add_namespace("other", &[]);
     add_tidb_cluster(&env, "other", "second", &["pd"], 2332);
@@ -171,11 +167,7 @@ async fn kubeconfig_context_namespace_and_context_flag_like_kubectl() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn request_timeout_bounds_each_api_request() {
-    if !have_root() {
-        return;
-    }
+pub async fn request_timeout_bounds_each_api_request() {
     // Every API request takes at least 2 s here.
     let env = start_cluster_with_latency(Duration::from_secs(2)).await;
     let kubeconfig = env.cluster.kubeconfig().to_str().unwrap().to_string();

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use netem_api::contract;
 use serde_json::{Value, json};
 
-use crate::support::{Env, have_root, netem, start_cluster};
+use crate::support::{Env, netem, start_cluster};
 
 /// The agent container as `inject` writes it (netem-api's one definition), with a test
 /// image and, for the tests of an agent that is not where the plugin looks, another port.
@@ -95,11 +95,7 @@ fn portforwards(env: &Env) -> usize {
         .count()
 }
 
-#[tokio::test]
-async fn delay_reports_the_kernel_without_netem_per_pod() {
-    if !have_root() {
-        return;
-    }
+pub async fn delay_reports_the_kernel_without_netem_per_pod() {
     let env = cluster_with_agents(&["pd", "tikv", "tidb"]).await;
     let run = netem(
         &env,
@@ -126,11 +122,7 @@ async fn delay_reports_the_kernel_without_netem_per_pod() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test]
-async fn status_lists_every_agent_pod_and_clear_succeeds() {
-    if !have_root() {
-        return;
-    }
+pub async fn status_lists_every_agent_pod_and_clear_succeeds() {
     let env = cluster_with_agents(&["pd", "tikv", "tidb"]).await;
     let run = netem(&env, &["status"]).await.ok();
     let lines: Vec<&str> = run.stdout.lines().collect();
@@ -194,11 +186,7 @@ async fn status_lists_every_agent_pod_and_clear_succeeds() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test]
-async fn status_json_shape_is_pinned() {
-    if !have_root() {
-        return;
-    }
+pub async fn status_json_shape_is_pinned() {
     let env = cluster_with_agents(&["pd"]).await;
     let run = netem(&env, &["status", "-o", "json"]).await.ok();
     let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
@@ -263,11 +251,7 @@ async fn status_json_shape_is_pinned() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test]
-async fn forbidden_portforward_is_named_per_pod() {
-    if !have_root() {
-        return;
-    }
+pub async fn forbidden_portforward_is_named_per_pod() {
     let env = cluster_with_agents(&["pd", "tikv"]).await;
     env.cluster.deny("create", "pods/portforward");
     let run = netem(&env, &["delay", "basic-pd-0", "basic-tikv-0", "20ms"])
@@ -289,11 +273,7 @@ async fn forbidden_portforward_is_named_per_pod() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test]
-async fn targets_without_the_agent_or_unknown_change_nothing() {
-    if !have_root() {
-        return;
-    }
+pub async fn targets_without_the_agent_or_unknown_change_nothing() {
     let env = cluster_with_agents(&["pd"]).await;
 
     // A named pod without the agent: refused before any pod is contacted.
@@ -388,11 +368,7 @@ async fn targets_without_the_agent_or_unknown_change_nothing() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test]
-async fn an_agent_that_does_not_listen_is_named() {
-    if !have_root() {
-        return;
-    }
+pub async fn an_agent_that_does_not_listen_is_named() {
     // The agent listens on another port, so 2332 in the pod refuses the connection.
     let env = cluster_with_agent_on_port(&["pd"], 2399).await;
     let run = netem(
@@ -410,11 +386,7 @@ async fn an_agent_that_does_not_listen_is_named() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test]
-async fn status_across_namespaces() {
-    if !have_root() {
-        return;
-    }
+pub async fn status_across_namespaces() {
     let env = cluster_with_agents(&["pd"]).await;
     env.cluster.add_namespace("other", &[]);
     add_tidb_cluster(&env, "other", "second", &["pd"], 2332);
@@ -428,11 +400,7 @@ async fn status_across_namespaces() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test]
-async fn after_inject_the_everyday_commands_reach_every_pod() {
-    if !have_root() {
-        return;
-    }
+pub async fn after_inject_the_everyday_commands_reach_every_pod() {
     // The agent container exactly as `inject` writes it (command, args, volume, probes).
     let env = crate::support::basic_cluster().await;
     netem(&env, &["inject", "tc/basic", "--yes", "--wait"])

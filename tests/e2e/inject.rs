@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Env, basic_cluster, have_root, netem, netem_with_stdin, start_cluster};
+use crate::support::{Env, basic_cluster, netem, netem_with_stdin, start_cluster};
 
 const TC: (&str, &str) = ("pingcap.com/v1alpha1", "TidbCluster");
 const STS: (&str, &str) = ("apps/v1", "StatefulSet");
@@ -60,11 +60,7 @@ fn agent_ready(pod: &Value) -> bool {
         .any(|c| c["name"] == "netem-agent" && c["ready"] == true)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn inject_rolls_pods_with_the_agent_and_eject_restores_the_spec() {
-    if !have_root() {
-        return;
-    }
+pub async fn inject_rolls_pods_with_the_agent_and_eject_restores_the_spec() {
     let env = basic_cluster().await;
     env.cluster
         .wait_ready(
@@ -161,11 +157,7 @@ async fn inject_rolls_pods_with_the_agent_and_eject_restores_the_spec() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_image_updates_the_agent_in_place_and_user_containers_stay() {
-    if !have_root() {
-        return;
-    }
+pub async fn another_image_updates_the_agent_in_place_and_user_containers_stay() {
     let env = start_cluster().await;
     let mut tc = netem_testcluster::basic_tidbcluster("default", "basic");
     let sidecar = json!({"name": "log-tailer", "image": "busybox:1.36", "args": ["tail", "-F", "/var/log/tidb/slow.log"]});
@@ -227,11 +219,7 @@ async fn another_image_updates_the_agent_in_place_and_user_containers_stay() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_concurrent_writer_causes_a_retry_not_a_lost_update() {
-    if !have_root() {
-        return;
-    }
+pub async fn a_concurrent_writer_causes_a_retry_not_a_lost_update() {
     let env = basic_cluster().await;
     env.cluster
         .conflict_next_writes("tidbclusters", "default", "basic", 2);
@@ -253,11 +241,7 @@ async fn a_concurrent_writer_causes_a_retry_not_a_lost_update() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_racing_injects_leave_one_agent() {
-    if !have_root() {
-        return;
-    }
+pub async fn two_racing_injects_leave_one_agent() {
     let env = basic_cluster().await;
     let (a, b) = tokio::join!(
         netem(&env, &["inject", "tc/basic", "--yes"]),
@@ -279,11 +263,7 @@ async fn two_racing_injects_leave_one_agent() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refusals_write_nothing() {
-    if !have_root() {
-        return;
-    }
+pub async fn refusals_write_nothing() {
     let env = basic_cluster().await;
     let before = tc_spec(&env);
 
@@ -353,11 +333,7 @@ async fn refusals_write_nothing() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn host_network_components_are_refused() {
-    if !have_root() {
-        return;
-    }
+pub async fn host_network_components_are_refused() {
     let env = start_cluster().await;
     let mut tc = netem_testcluster::basic_tidbcluster("default", "basic");
     tc["spec"]["tidb"]["hostNetwork"] = json!(true);
@@ -375,11 +351,7 @@ async fn host_network_components_are_refused() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dry_run_prints_the_patch_and_writes_nothing() {
-    if !have_root() {
-        return;
-    }
+pub async fn dry_run_prints_the_patch_and_writes_nothing() {
     let env = basic_cluster().await;
     let before = get(&env, TC, "basic");
     let run = netem(&env, &["inject", "tc/basic", "--dry-run"]).await.ok();
@@ -422,11 +394,7 @@ fn web_statefulset(labels: Value) -> Value {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn statefulset_fallback_without_the_crd() {
-    if !have_root() {
-        return;
-    }
+pub async fn statefulset_fallback_without_the_crd() {
     let env = start_cluster().await;
     env.cluster.set_tidb_crd_installed(false);
     env.cluster
@@ -487,11 +455,7 @@ async fn statefulset_fallback_without_the_crd() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn operator_managed_statefulsets_need_force() {
-    if !have_root() {
-        return;
-    }
+pub async fn operator_managed_statefulsets_need_force() {
     let env = basic_cluster().await;
     env.cluster
         .wait_ready(
@@ -533,11 +497,7 @@ async fn operator_managed_statefulsets_need_force() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pdms_entries_each_get_the_agent() {
-    if !have_root() {
-        return;
-    }
+pub async fn pdms_entries_each_get_the_agent() {
     let env = start_cluster().await;
     let mut tc = netem_testcluster::basic_tidbcluster("default", "basic");
     tc["spec"]["pd"]["mode"] = json!("ms");

@@ -1,7 +1,8 @@
 //! End-to-end tests: the real `kubectl-netem` binary against the project's test cluster
 //! (an API server double whose pods are network namespaces running the real agent).
 //!
-//! They need root (network namespaces); without it each test says so and returns.
+//! Each needs root (pods are network namespaces); the list below says so, and netem-harness
+//! runs, fails or skips them accordingly.
 
 mod complete;
 mod connection;
@@ -9,3 +10,28 @@ mod delay;
 mod inject;
 mod support;
 mod terminal;
+
+netem_harness::main! {
+    [Root, Kubectl] async complete::kubectl_completes_subcommands_flags_and_cluster_names,
+    [Root] async connection::kubeconfig_context_namespace_and_context_flag_like_kubectl,
+    [Root] async connection::request_timeout_bounds_each_api_request,
+    [Root] async delay::delay_reports_the_kernel_without_netem_per_pod,
+    [Root] async delay::status_lists_every_agent_pod_and_clear_succeeds,
+    [Root] async delay::status_json_shape_is_pinned,
+    [Root] async delay::forbidden_portforward_is_named_per_pod,
+    [Root] async delay::targets_without_the_agent_or_unknown_change_nothing,
+    [Root] async delay::an_agent_that_does_not_listen_is_named,
+    [Root] async delay::status_across_namespaces,
+    [Root] async delay::after_inject_the_everyday_commands_reach_every_pod,
+    [Root] async inject::inject_rolls_pods_with_the_agent_and_eject_restores_the_spec,
+    [Root] async inject::another_image_updates_the_agent_in_place_and_user_containers_stay,
+    [Root] async inject::a_concurrent_writer_causes_a_retry_not_a_lost_update,
+    [Root] async inject::two_racing_injects_leave_one_agent,
+    [Root] async inject::refusals_write_nothing,
+    [Root] async inject::host_network_components_are_refused,
+    [Root] async inject::dry_run_prints_the_patch_and_writes_nothing,
+    [Root] async inject::statefulset_fallback_without_the_crd,
+    [Root] async inject::operator_managed_statefulsets_need_force,
+    [Root] async inject::pdms_entries_each_get_the_agent,
+    [Root, Script] async terminal::inject_asks_on_a_terminal_and_obeys_the_answer,
+}

@@ -2,19 +2,11 @@
 
 #![allow(dead_code)] // each test module uses its own subset
 
-use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
-use netem_testcluster::{Cluster, ClusterConfig};
-
-/// A running test cluster and the directory that holds its kubeconfig and pod state.
-pub struct Env {
-    /// The cluster double.
-    pub cluster: Cluster,
-    /// Kept alive for the cluster's files; removed on drop.
-    pub dir: tempfile::TempDir,
-}
+pub use netem_testcluster::testing::Env;
+use netem_testcluster::testing::Options;
 
 /// What a run of `kubectl-netem` printed and how it ended.
 #[derive(Debug)]
@@ -67,44 +59,6 @@ impl From<Output> for Run {
     }
 }
 
-/// True when the tests can create network namespaces; otherwise prints why they skip.
-pub fn have_root() -> bool {
-    let root = nix_is_root();
-    if !root {
-        eprintln!("skipping: end-to-end tests need root for network namespaces");
-    }
-    root
-}
-
-fn nix_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-/// The `netem-agent` binary the test cluster runs in pods: `$NETEM_AGENT_BIN`, else the one
-/// `cargo build --workspace` put next to this test's target directory.
-pub fn agent_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("NETEM_AGENT_BIN") {
-        return PathBuf::from(p);
-    }
-    // The test executable lives in target/<profile>/deps/.
-    let exe = std::env::current_exe().expect("current exe");
-    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let bin = profile_dir.join("netem-agent");
-    assert!(
-        bin.exists(),
-        "{} not found: run `cargo build --workspace` first or set NETEM_AGENT_BIN",
-        bin.display()
-    );
-    bin
-}
-
 /// Starts an empty test cluster (pods as network namespaces, real agents).
 pub async fn start_cluster() -> Env {
     start_cluster_with_latency(Duration::ZERO).await
@@ -112,16 +66,12 @@ pub async fn start_cluster() -> Env {
 
 /// Starts an empty test cluster whose API requests each take at least `latency`.
 pub async fn start_cluster_with_latency(latency: Duration) -> Env {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cluster = Cluster::start(ClusterConfig {
-        dir: dir.path().to_path_buf(),
-        agent_bin: Some(agent_bin()),
-        latency,
+    Env::start(Options {
         network: true,
+        agent: true,
+        latency,
     })
     .await
-    .expect("start test cluster");
-    Env { cluster, dir }
 }
 
 /// Starts a test cluster holding TiDB Operator's "basic" TidbCluster in namespace "default".

@@ -25,6 +25,7 @@ pub mod server;
 pub mod state;
 pub mod status;
 pub mod store;
+pub mod testing;
 pub mod tidb;
 pub mod tls;
 pub mod validate;

@@ -170,7 +170,8 @@ pub fn tidbcluster_with_agents(ns: &str, name: &str, pods: u32) -> Value {
         }
         tc["spec"][c]["replicas"] = json!(n);
         // Exactly what `inject` writes: the one definition in netem-api.
-        tc["spec"][c]["additionalContainers"] = json!([contract::container(contract::DEFAULT_IMAGE)]);
+        tc["spec"][c]["additionalContainers"] =
+            json!([contract::container(contract::DEFAULT_IMAGE)]);
         tc["spec"][c]["additionalVolumes"] = json!([contract::volume()]);
     }
     tc

@@ -2,8 +2,6 @@
 //! guarded JSON Patch against a concurrent writer (422 then success), merge patch with a
 //! stale resourceVersion (409), dry run, watch, and a missing CRD.
 
-mod common;
-
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
@@ -45,13 +43,12 @@ async fn settle(c: &netem_testcluster::Cluster) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kube_rs_patches_like_on_a_real_server() {
-    let env = common::start(false, None).await;
+pub async fn kube_rs_patches_like_on_a_real_server() {
+    let env = crate::common::start(false, false).await;
     let c = &env.cluster;
     c.create(netem_testcluster::basic_tidbcluster("default", "basic"))
         .unwrap();
-    let tcs = tc_api(common::client(c).await);
+    let tcs = tc_api(crate::common::client(c).await);
 
     // Server-side apply: lists atomic, fields owned; another manager conflicts unless forced.
     let applied = json!({"apiVersion": "pingcap.com/v1alpha1", "kind": "TidbCluster", "metadata": {"name": "basic"},
@@ -104,7 +101,7 @@ async fn kube_rs_patches_like_on_a_real_server() {
             .body(serde_json::to_vec(&body).unwrap())
             .unwrap()
     };
-    let client = common::client(c).await;
+    let client = crate::common::client(c).await;
     let e = client
         .request::<DynamicObject>(guarded(&rv))
         .await
@@ -169,13 +166,12 @@ async fn kube_rs_patches_like_on_a_real_server() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn watch_streams_changes_from_a_resource_version() {
-    let env = common::start(false, None).await;
+pub async fn watch_streams_changes_from_a_resource_version() {
+    let env = crate::common::start(false, false).await;
     let c = &env.cluster;
     c.create(netem_testcluster::basic_tidbcluster("default", "basic"))
         .unwrap();
-    let tcs = tc_api(common::client(c).await);
+    let tcs = tc_api(crate::common::client(c).await);
     let rv = tcs
         .get("basic")
         .await

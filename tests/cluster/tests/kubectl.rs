@@ -1,8 +1,6 @@
 //! Fidelity with the installed kubectl (v1.32): discovery, tables, errors as kubectl prints
 //! them, patches. Skips (with a message) when kubectl is not installed.
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
@@ -31,22 +29,8 @@ fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> Out {
     }
 }
 
-fn have_kubectl() -> bool {
-    Command::new("kubectl")
-        .arg("version")
-        .arg("--client")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kubectl_sees_a_cluster() {
-    if !have_kubectl() {
-        eprintln!("kubectl not installed: skipped");
-        return;
-    }
-    let network = common::have_root();
-    let env = common::start(network, None).await;
+pub async fn kubectl_sees_a_cluster() {
+    let env = crate::common::start(true, false).await;
     let c = &env.cluster;
     let kc = c.kubeconfig().to_path_buf();
     c.create(basic_tidbcluster("default", "basic")).unwrap();
@@ -74,10 +58,8 @@ async fn kubectl_sees_a_cluster() {
         "{}",
         out.stdout
     );
-    if network {
-        let ip = c.pod_ip("default", "basic-pd-0").unwrap().to_string();
-        assert!(out.stdout.contains(&ip), "{}", out.stdout);
-    }
+    let ip = c.pod_ip("default", "basic-pd-0").unwrap().to_string();
+    assert!(out.stdout.contains(&ip), "{}", out.stdout);
 
     // Short name from discovery; label selector.
     let out = kubectl(&kc, &["get", "tc"]);
@@ -251,13 +233,8 @@ async fn kubectl_sees_a_cluster() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kubectl_strategic_patch_on_a_statefulset_rolls_its_pods() {
-    if !have_kubectl() {
-        eprintln!("kubectl not installed: skipped");
-        return;
-    }
-    let env = common::start(common::have_root(), None).await;
+pub async fn kubectl_strategic_patch_on_a_statefulset_rolls_its_pods() {
+    let env = crate::common::start(true, false).await;
     let c = &env.cluster;
     let kc = c.kubeconfig().to_path_buf();
     c.create(json!({
@@ -329,13 +306,8 @@ async fn kubectl_strategic_patch_on_a_statefulset_rolls_its_pods() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kubectl_create_apply_describe() {
-    if !have_kubectl() {
-        eprintln!("kubectl not installed: skipped");
-        return;
-    }
-    let env = common::start(false, None).await;
+pub async fn kubectl_create_apply_describe() {
+    let env = crate::common::start(false, false).await;
     let c = &env.cluster;
     let kc = c.kubeconfig().to_path_buf();
     let manifest = |replicas: u32| {

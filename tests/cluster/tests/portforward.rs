@@ -2,8 +2,6 @@
 //! pod's network namespace, the kubelet-style error for a refused dial, RBAC 403, 404, and
 //! the real agent answering over the forwarded stream. Needs root (network namespaces).
 
-mod common;
-
 use std::io::{Read, Write};
 use std::time::Duration;
 
@@ -40,13 +38,8 @@ fn plain_pod(name: &str) -> serde_json::Value {
            "spec": {"containers": [{"name": "app", "image": "busybox"}]}})
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forwards_into_the_pod_namespace_and_reports_like_a_kubelet() {
-    if !common::have_root() {
-        eprintln!("needs root for network namespaces: skipped");
-        return;
-    }
-    let env = common::start(true, None).await;
+pub async fn forwards_into_the_pod_namespace_and_reports_like_a_kubelet() {
+    let env = crate::common::start(true, false).await;
     let c = &env.cluster;
     c.create(plain_pod("echo-0")).unwrap();
     c.wait_ready("default", &["echo-0"], Duration::from_secs(10))
@@ -54,7 +47,7 @@ async fn forwards_into_the_pod_namespace_and_reports_like_a_kubelet() {
         .unwrap();
     let netns = c.pod_netns("default", "echo-0").expect("pod netns");
     echo_in_netns(&netns, 2332);
-    let pods: Api<Pod> = Api::default_namespaced(common::client(c).await);
+    let pods: Api<Pod> = Api::default_namespaced(crate::common::client(c).await);
 
     // Round trip through the WebSocket into the pod's namespace (nothing listens on the
     // host's 127.0.0.1:2332, so an answer proves the dial happened inside the pod).
@@ -158,18 +151,8 @@ async fn forwards_into_the_pod_namespace_and_reports_like_a_kubelet() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_real_agent_answers_through_port_forward() {
-    if !common::have_root() {
-        eprintln!("needs root for network namespaces: skipped");
-        return;
-    }
-    let Some(agent) = common::agent_bin() else {
-        panic!(
-            "netem-agent not found: `cargo build -p netem-agent` with this CARGO_TARGET_DIR, or set NETEM_AGENT_BIN"
-        );
-    };
-    let env = common::start(true, Some(agent)).await;
+pub async fn the_real_agent_answers_through_port_forward() {
+    let env = crate::common::start(true, true).await;
     let c = &env.cluster;
     c.create(netem_testcluster::tidb::tidbcluster_with_agents(
         "default", "basic", 3,
@@ -182,7 +165,7 @@ async fn the_real_agent_answers_through_port_forward() {
     )
     .await
     .unwrap();
-    let pods: Api<Pod> = Api::default_namespaced(common::client(c).await);
+    let pods: Api<Pod> = Api::default_namespaced(crate::common::client(c).await);
     let (code, info) = http_get(&pods, "basic-pd-0", "/v1/info").await;
     assert_eq!(code, 200);
     let info: serde_json::Value = serde_json::from_str(&info).unwrap();
@@ -216,13 +199,8 @@ async fn the_real_agent_answers_through_port_forward() {
     env.cluster.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_agent_container_without_an_agent_binary_is_not_ready() {
-    if !common::have_root() {
-        eprintln!("needs root for network namespaces: skipped");
-        return;
-    }
-    let env = common::start(true, None).await;
+pub async fn an_agent_container_without_an_agent_binary_is_not_ready() {
+    let env = crate::common::start(true, false).await;
     let c = &env.cluster;
     c.create(netem_testcluster::tidb::tidbcluster_with_agents(
         "default", "basic", 1,

@@ -1,0 +1,19 @@
+//! The test cluster's integration tests, one binary: kube-rs and kubectl against the double,
+//! and its port-forward into pod network namespaces. What each test needs of the machine is
+//! listed here; netem-harness runs, fails or skips it accordingly.
+
+mod common;
+mod kube_api;
+mod kubectl;
+mod portforward;
+
+netem_harness::main! {
+    [] async kube_api::kube_rs_patches_like_on_a_real_server,
+    [] async kube_api::watch_streams_changes_from_a_resource_version,
+    [Root, Kubectl] async kubectl::kubectl_sees_a_cluster,
+    [Root, Kubectl] async kubectl::kubectl_strategic_patch_on_a_statefulset_rolls_its_pods,
+    [Kubectl] async kubectl::kubectl_create_apply_describe,
+    [Root] async portforward::forwards_into_the_pod_namespace_and_reports_like_a_kubelet,
+    [Root] async portforward::the_real_agent_answers_through_port_forward,
+    [Root] async portforward::an_agent_container_without_an_agent_binary_is_not_ready,
+}
