@@ -29,7 +29,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l context -d 
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l user -d 'Kubeconfig user to use' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "inject" -d 'Add the netem agent container to a TidbCluster\'s components (or a StatefulSet)'
@@ -40,7 +40,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "status"
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "__complete" -d 'Answer kubectl\'s plugin completion: `kubectl_complete-netem ARGS... PARTIAL` runs this'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l image -d 'Agent image' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l image -d 'Agent image (the node must be able to pull it; build it from agent/Containerfile)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l component -d 'Only these TidbCluster components (comma separated), e.g. pd,tikv' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l timeout -d 'How long --wait waits' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s n -l namespace -d 'Namespace to use (default: the context\'s namespace, else "default")' -r
@@ -48,7 +48,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l c
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l user -d 'Kubeconfig user to use' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s y -l yes -d 'Do not ask for confirmation before pods are restarted'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l dry-run -d 'Print the exact patch and change nothing (server-side dry run where supported)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l wait -d 'Wait until every targeted pod runs (inject) or no longer runs (eject) the agent'
@@ -62,7 +62,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l co
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l user -d 'Kubeconfig user to use' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s y -l yes -d 'Do not ask for confirmation before pods are restarted'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l dry-run -d 'Print the exact patch and change nothing (server-side dry run where supported)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l wait -d 'Wait until every targeted pod runs (inject) or no longer runs (eject) the agent'
@@ -92,7 +92,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l co
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l user -d 'Kubeconfig user to use' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s h -l help -d 'Print help'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s V -l version -d 'Print version'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l component -d 'Narrow tidb-cluster/ and statefulset/ targets (and status\'s default) to these components (comma separated), e.g. pd,tikv' -r
@@ -104,7 +104,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l co
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l user -d 'Kubeconfig user to use' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l all -d 'Every pod with the agent in the namespace'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l force -d 'Also remove a root qdisc that is not netem (the agent leaves those alone by default)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -s h -l help -d 'Print help'
@@ -122,7 +122,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l c
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l user -d 'Kubeconfig user to use' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -s A -l all-namespaces -d 'Look in every namespace'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -s V -l version -d 'Print version'
@@ -131,7 +131,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions"
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l user -d 'Kubeconfig user to use' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -s n -l namespace -d 'Namespace to use (default: the context\'s namespace, else "default")' -r
@@ -139,7 +139,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" 
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l user -d 'Kubeconfig user to use' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -s h -l help -d 'Print help'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -s V -l version -d 'Print version'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "inject" -d 'Add the netem agent container to a TidbCluster\'s components (or a StatefulSet)'

@@ -2,6 +2,24 @@
 
 use std::fmt::Write as _;
 
+use kube::core::Status;
+
+/// The API server's answer inside a kube error, if the server answered; for kube's own
+/// helpers (`is_not_found()`, `is_forbidden()`, `is_conflict()`, ...).
+pub fn api_status(err: &kube::Error) -> Option<&Status> {
+    match err {
+        kube::Error::Api(status) => Some(status),
+        _ => None,
+    }
+}
+
+/// An API error with what was being done, e.g. `cannot patch tidbclusters.pingcap.com
+/// "basic" in namespace default`, keeping the kube error as its source so [`render`]
+/// shortens it and adds the 401/403 hint wherever it happened.
+pub fn cannot(err: kube::Error, verb: &str, what: &str, namespace: &str) -> anyhow::Error {
+    anyhow::Error::new(err).context(format!("cannot {verb} {what} in namespace {namespace}"))
+}
+
 /// The error's chain of contexts joined with `: `. An API server's answer is shortened to
 /// its reason and message (kube's own rendering repeats them and dumps the whole Status),
 /// with a hint where the cause is the user's credentials or rights.
@@ -60,6 +78,33 @@ mod tests {
             line,
             "listing pods: NotFound: pods \"x\" not found (HTTP 404)"
         );
+    }
+
+    #[test]
+    fn cannot_keeps_the_source_so_403_gets_its_hint() {
+        let status = Status::failure(
+            "tidbclusters.pingcap.com \"basic\" is forbidden: User \"dev\" cannot patch resource",
+            "Forbidden",
+        )
+        .with_code(403);
+        let err = cannot(
+            kube::Error::Api(Box::new(status)),
+            "patch",
+            "tidbclusters.pingcap.com \"basic\"",
+            "default",
+        );
+        let line = render(&err);
+        assert!(
+            line.starts_with(
+                "cannot patch tidbclusters.pingcap.com \"basic\" in namespace default: Forbidden: "
+            ),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("(HTTP 403) — your RBAC role lacks this verb (see docs/security.md)"),
+            "{line}"
+        );
+        assert!(!line.contains('\n'));
     }
 
     #[test]

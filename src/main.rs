@@ -2,10 +2,12 @@
 //! lists or clears network delay on them through the API server's port-forward.
 
 mod agent_client;
+mod calls;
 mod cli;
 mod commands;
 mod complete;
 mod connect;
+mod edit;
 mod errors;
 mod fanout;
 mod patch;

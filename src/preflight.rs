@@ -1,5 +1,4 @@
-//! Checks made before any write, as pure functions over what the server returned, and the
-//! translation of API errors into one-line messages that name what was refused.
+//! Checks made before any write, as pure functions over what the server returned.
 
 use std::collections::BTreeMap;
 
@@ -146,40 +145,6 @@ pub fn managed_statefulset(sts: &Value) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// An API error as one line naming the verb and the object, e.g.
-/// `cannot patch tidbclusters.pingcap.com "basic" in namespace default: forbidden (...)`.
-pub fn describe(err: kube::Error, verb: &str, what: &str, namespace: &str) -> anyhow::Error {
-    let why = match &err {
-        kube::Error::Api(status) => {
-            let kind = match status.code {
-                401 => "unauthorized",
-                403 => "forbidden",
-                404 => "not found",
-                409 => "conflict",
-                415 => "unsupported media type",
-                422 => "invalid",
-                _ => "refused",
-            };
-            let message = status.message.trim();
-            if message.is_empty() {
-                format!("{kind} (HTTP {})", status.code)
-            } else {
-                format!("{kind}: {message}")
-            }
-        }
-        other => format!("{other}"),
-    };
-    anyhow::anyhow!("cannot {verb} {what} in namespace {namespace}: {why}")
-}
-
-/// The HTTP status of an API error, if the server answered.
-pub fn status_code(err: &kube::Error) -> Option<u16> {
-    match err {
-        kube::Error::Api(status) => Some(status.code),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,25 +238,5 @@ mod tests {
         );
         let plain = json!({"metadata": {"name": "web", "labels": {"app": "nginx"}}});
         assert!(managed_statefulset(&plain).is_ok());
-    }
-
-    #[test]
-    fn api_errors_are_one_line_naming_the_verb() {
-        let status = kube::core::Status::failure(
-            "tidbclusters.pingcap.com \"basic\" is forbidden: User \"dev\" cannot patch resource \"tidbclusters\"",
-            "Forbidden",
-        )
-        .with_code(403);
-        let err = describe(
-            kube::Error::Api(status.boxed()),
-            "patch",
-            "tidbclusters.pingcap.com \"basic\"",
-            "default",
-        );
-        let msg = err.to_string();
-        assert!(msg.starts_with(
-            "cannot patch tidbclusters.pingcap.com \"basic\" in namespace default: forbidden: "
-        ));
-        assert!(!msg.contains('\n'));
     }
 }

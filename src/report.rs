@@ -62,10 +62,10 @@ pub fn describe_spec(spec: &NetemSpec) -> String {
 /// What is in force on an interface, in one line: the netem settings, "none", or the
 /// kind of a foreign root qdisc.
 pub fn describe_state(state: &NetemState) -> String {
-    match (&state.netem, state.root_qdisc.as_str()) {
-        (Some(spec), _) => describe_spec(spec),
-        (None, "none") => "none".to_string(),
-        (None, kind) => format!("{kind} (not netem)"),
+    match &state.netem {
+        Some(spec) => describe_spec(spec),
+        None if state.is_clear() => "none".to_string(),
+        None => format!("{} (not netem)", state.root_qdisc),
     }
 }
 

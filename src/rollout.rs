@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 
 use crate::connect::Kube;
-use crate::preflight::describe;
+use crate::errors::cannot;
 use netem_api::contract::CONTAINER_NAME;
 
 /// Asks `question` unless `yes`. Without a terminal to ask on, refuses with a hint rather
@@ -124,7 +124,7 @@ pub async fn wait(
             let list = api
                 .list(&ListParams::default().labels(&g.selector))
                 .await
-                .map_err(|e| describe(e, "list", "pods", &kube.namespace))?;
+                .map_err(|e| cannot(e, "list", "pods", &kube.namespace))?;
             let pods: Vec<Pod> = list
                 .items
                 .into_iter()

@@ -13,15 +13,6 @@ pub enum Target {
     Pod(String),
 }
 
-impl Target {
-    /// The object's name, whatever its kind.
-    pub fn name(&self) -> &str {
-        match self {
-            Target::TidbCluster(n) | Target::StatefulSet(n) | Target::Pod(n) => n,
-        }
-    }
-}
-
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -30,6 +21,33 @@ impl fmt::Display for Target {
             Target::Pod(n) => write!(f, "pod/{n}"),
         }
     }
+}
+
+/// What `inject` and `eject` edit: the pod template of a TidbCluster or a StatefulSet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkloadTarget {
+    /// `tidb-cluster/NAME` (or `tc/`, `tidbcluster/`).
+    TidbCluster(String),
+    /// `statefulset/NAME` (or `sts/`).
+    StatefulSet(String),
+    /// A bare `NAME`: a TidbCluster if there is one, else a StatefulSet.
+    Either(String),
+}
+
+/// Parses an `inject`/`eject` target. Pods are refused: the agent goes into a template.
+///
+/// Used as a clap value parser, so a bad target fails before anything is contacted.
+pub fn parse_workload(s: &str) -> Result<WorkloadTarget, String> {
+    Ok(match parse_target(s)? {
+        Target::TidbCluster(name) => WorkloadTarget::TidbCluster(name),
+        Target::StatefulSet(name) => WorkloadTarget::StatefulSet(name),
+        Target::Pod(name) if !s.contains('/') => WorkloadTarget::Either(name),
+        Target::Pod(n) => {
+            return Err(format!(
+                "pod/{n}: the agent goes into a pod template, so target the tidb-cluster/NAME or statefulset/NAME that owns the pod"
+            ));
+        }
+    })
 }
 
 /// Parses `KIND/NAME` or a bare `NAME` (a pod), accepting kubectl's spellings of the kinds.
@@ -100,6 +118,23 @@ mod tests {
                 Ok(Target::StatefulSet("web".into()))
             );
         }
+    }
+
+    #[test]
+    fn workload_targets() {
+        let w = |s| parse_workload(s);
+        assert_eq!(
+            w("tc/basic"),
+            Ok(WorkloadTarget::TidbCluster("basic".into()))
+        );
+        assert_eq!(
+            w("tidb-cluster/basic"),
+            Ok(WorkloadTarget::TidbCluster("basic".into()))
+        );
+        assert_eq!(w("sts/web"), Ok(WorkloadTarget::StatefulSet("web".into())));
+        assert_eq!(w("basic"), Ok(WorkloadTarget::Either("basic".into())));
+        assert!(w("pod/basic-pd-0").unwrap_err().contains("pod template"));
+        assert!(w("deploy/x").is_err());
     }
 
     #[test]

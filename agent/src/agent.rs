@@ -13,7 +13,7 @@ use crate::netem;
 use crate::netlink::{Handle, NetlinkError, Qdisc, errno};
 use crate::state_file::{self, Saved};
 use netem_api::spec::{FieldError, NetemSpec};
-use netem_api::wire::{ApiError, Info, NetemState};
+use netem_api::wire::{ApiError, Info, NetemState, ROOT_QDISC_NONE};
 
 /// How the agent was started.
 #[derive(Debug, Clone)]
@@ -236,8 +236,8 @@ impl Agent {
         self.reconcile(iface, &root);
         let now = clock::now_ms();
         let (root_qdisc, netem) = match &root {
-            None => ("none".to_string(), None),
-            Some(q) if q.handle == 0 => ("none".to_string(), None),
+            None => (ROOT_QDISC_NONE.to_string(), None),
+            Some(q) if q.handle == 0 => (ROOT_QDISC_NONE.to_string(), None),
             Some(q) if q.kind == "netem" => {
                 self.netem_seen = true;
                 let decoded = q.options.as_deref().map(netem::decode_options);

@@ -34,6 +34,9 @@ pub struct FieldError {
     pub field: String,
     /// Why it was refused.
     pub reason: String,
+    /// The field this one needs a non-zero value of, when that is the reason; so a client
+    /// can name the other setting in its own words (the plugin's flag).
+    pub needs: Option<&'static str>,
 }
 
 impl FieldError {
@@ -42,6 +45,15 @@ impl FieldError {
         FieldError {
             field: field.into(),
             reason: reason.into(),
+            needs: None,
+        }
+    }
+
+    /// `field` is set but needs a non-zero `other`.
+    pub fn needs(field: impl Into<String>, other: &'static str) -> Self {
+        FieldError {
+            needs: Some(other),
+            ..FieldError::new(field, format!("needs a non-zero {other}"))
         }
     }
 }
@@ -193,16 +205,13 @@ impl NetemSpec {
             }
         }
         if has_jitter && !has_delay {
-            return Err(FieldError::new("jitter", "needs a non-zero delay"));
+            return Err(FieldError::needs("jitter", "delay"));
         }
         if self.delay_correlation.is_some() && !has_jitter {
-            return Err(FieldError::new(
-                "delay_correlation",
-                "needs a non-zero jitter",
-            ));
+            return Err(FieldError::needs("delay_correlation", "jitter"));
         }
         if self.distribution.is_some() && !has_jitter {
-            return Err(FieldError::new("distribution", "needs a non-zero jitter"));
+            return Err(FieldError::needs("distribution", "jitter"));
         }
         let pairs = [
             (
@@ -232,16 +241,16 @@ impl NetemSpec {
         ];
         for (field, corr, base, value) in pairs {
             if corr.is_some() && value.is_none_or(|p| p.value() == 0.0) {
-                return Err(FieldError::new(field, format!("needs a non-zero {base}")));
+                return Err(FieldError::needs(field, base));
             }
         }
         let has_reorder = self.reorder.is_some_and(|p| p.value() > 0.0);
         // The kernel can only send a packet "ahead" if the others are delayed.
         if has_reorder && !has_delay {
-            return Err(FieldError::new("reorder", "needs a non-zero delay"));
+            return Err(FieldError::needs("reorder", "delay"));
         }
         if self.gap.is_some() && !has_reorder {
-            return Err(FieldError::new("gap", "needs a non-zero reorder"));
+            return Err(FieldError::needs("gap", "reorder"));
         }
         if self.gap == Some(0) {
             return Err(FieldError::new("gap", "must be at least 1"));

@@ -43,6 +43,16 @@ pub struct NetemState {
     pub ttl_remaining: Option<String>,
 }
 
+/// [`NetemState::root_qdisc`] when nothing is configured (the kernel's default qdisc).
+pub const ROOT_QDISC_NONE: &str = "none";
+
+impl NetemState {
+    /// True when nothing is configured on the interface: no netem, no other root qdisc.
+    pub fn is_clear(&self) -> bool {
+        self.netem.is_none() && self.root_qdisc == ROOT_QDISC_NONE
+    }
+}
+
 /// Body of `GET /v1/info`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Info {

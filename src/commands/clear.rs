@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use crate::agent_client::AgentCall;
+use crate::calls;
 use crate::cli::{ClearArgs, ConnectionArgs};
-use crate::commands::pod_call;
 use crate::connect::connect;
 use crate::pods::{self, MissingAgent};
 use crate::report::describe_state;
@@ -13,7 +13,7 @@ use crate::report::describe_state;
 /// then asks every agent to clear.
 pub async fn run(conn: &ConnectionArgs, args: &ClearArgs) -> anyhow::Result<ExitCode> {
     let kube = connect(conn).await?;
-    let filter = pod_call::filter(&args.fanout);
+    let filter = calls::filter(&args.fanout);
     let selection = if args.all {
         let s = pods::with_agent(&kube.client, Some(&kube.namespace), &filter).await?;
         if s.pods.is_empty() {
@@ -38,21 +38,24 @@ pub async fn run(conn: &ConnectionArgs, args: &ClearArgs) -> anyhow::Result<Exit
         )
         .await?
     };
-    let outcomes = pod_call::call_all(
+    let outcomes = calls::call_all(
         &kube.client,
         selection.pods,
-        pod_call::options(&args.fanout),
+        calls::options(&args.fanout),
         "clear",
         &AgentCall::Clear { force: args.force },
     )
     .await;
-    Ok(pod_call::report(
+    Ok(calls::report(
         &selection.notes,
         &outcomes,
         "clear",
-        |state| match describe_state(state).as_str() {
-            "none" => "cleared".to_string(),
-            other => format!("cleared; root qdisc now: {other}"),
+        |state| {
+            if state.is_clear() {
+                "cleared".to_string()
+            } else {
+                format!("cleared; root qdisc now: {}", describe_state(state))
+            }
         },
     ))
 }

@@ -2,12 +2,12 @@
 
 use std::process::ExitCode;
 
-use netem_api::spec::{Distribution, FieldError, NetemSpec};
+use netem_api::spec::{FieldError, NetemSpec};
 use netem_api::wire::NetemState;
 
 use crate::agent_client::AgentCall;
+use crate::calls;
 use crate::cli::{ConnectionArgs, DelayArgs};
-use crate::commands::pod_call;
 use crate::connect::connect;
 use crate::pods::{self, MissingAgent};
 use crate::report::{describe_spec, describe_state};
@@ -21,7 +21,7 @@ pub async fn run(conn: &ConnectionArgs, args: &DelayArgs) -> anyhow::Result<Exit
         &kube.client,
         &kube.namespace,
         &args.targets,
-        &pod_call::filter(&args.fanout),
+        &calls::filter(&args.fanout),
         MissingAgent::Refuse,
     )
     .await?;
@@ -30,28 +30,24 @@ pub async fn run(conn: &ConnectionArgs, args: &DelayArgs) -> anyhow::Result<Exit
     } else {
         describe_spec(&spec)
     };
-    let outcomes = pod_call::call_all(
+    let outcomes = calls::call_all(
         &kube.client,
         selection.pods,
-        pod_call::options(&args.fanout),
+        calls::options(&args.fanout),
         "delay",
         &AgentCall::Set(Box::new(spec)),
     )
     .await;
-    Ok(pod_call::report(
-        &selection.notes,
-        &outcomes,
-        &what,
-        ok_line,
-    ))
+    Ok(calls::report(&selection.notes, &outcomes, &what, ok_line))
 }
 
 /// What a pod reports after the change: the settings the kernel now has, and when the
 /// agent will clear them.
 fn ok_line(state: &NetemState) -> String {
-    let mut line = match describe_state(state).as_str() {
-        "none" => "cleared (no impairment)".to_string(),
-        other => other.to_string(),
+    let mut line = if state.is_clear() {
+        "cleared (no impairment)".to_string()
+    } else {
+        describe_state(state)
     };
     if let Some(left) = &state.ttl_remaining {
         line += &format!(" (clears in {left})");
@@ -61,25 +57,11 @@ fn ok_line(state: &NetemState) -> String {
 
 /// The netem settings the flags ask for, checked as the agent checks them.
 pub fn spec_from_args(args: &DelayArgs) -> Result<NetemSpec, FieldError> {
-    let distribution = args
-        .distribution
-        .as_deref()
-        .map(|d| match d {
-            "normal" => Ok(Distribution::Normal),
-            "pareto" => Ok(Distribution::Pareto),
-            "paretonormal" => Ok(Distribution::Paretonormal),
-            "uniform" => Ok(Distribution::Uniform),
-            other => Err(FieldError::new(
-                "distribution",
-                format!("unknown distribution {other:?}"),
-            )),
-        })
-        .transpose()?;
     let spec = NetemSpec {
         delay: Some(args.delay),
         jitter: args.jitter,
         delay_correlation: args.correlation,
-        distribution,
+        distribution: args.distribution,
         loss: args.loss,
         duplicate: args.duplicate,
         corrupt: args.corrupt,
@@ -94,20 +76,24 @@ pub fn spec_from_args(args: &DelayArgs) -> Result<NetemSpec, FieldError> {
     Ok(spec)
 }
 
-/// Names the command-line flag for a field of the agent's JSON.
+/// The field error in the command line's words: the flag for each field of the agent's JSON.
 fn flag_error(e: &FieldError) -> String {
-    let flag = match e.field.as_str() {
+    let reason = match e.needs {
+        Some("delay") => "needs a non-zero delay (DURATION)".to_string(),
+        Some(other) => format!("needs a non-zero {}", flag(other)),
+        None => e.reason.clone(),
+    };
+    format!("invalid {}: {reason}; nothing was changed", flag(&e.field))
+}
+
+/// The flag (or argument) that sets a field of the agent's JSON.
+fn flag(field: &str) -> String {
+    match field {
         "delay" => "DURATION".to_string(),
         "delay_correlation" => "--correlation".to_string(),
         "ttl" => "--for".to_string(),
         other => format!("--{}", other.replace('_', "-")),
-    };
-    let reason = e
-        .reason
-        .replace("non-zero delay", "non-zero delay (DURATION)")
-        .replace("non-zero jitter", "non-zero --jitter")
-        .replace("non-zero reorder", "non-zero --reorder");
-    format!("invalid {flag}: {reason}; nothing was changed")
+    }
 }
 
 #[cfg(test)]

@@ -9,14 +9,7 @@ mod completions;
 mod delay;
 mod eject;
 mod inject;
-mod pod_call;
 mod status;
-
-/// Image of the agent container that `inject` adds when `--image` is not given.
-pub const DEFAULT_IMAGE: &str = concat!(
-    "ghcr.io/kubectl-netem/netem-agent:",
-    env!("CARGO_PKG_VERSION")
-);
 
 /// Runs the parsed command line; the exit code reports partial failures.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

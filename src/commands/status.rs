@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use crate::agent_client::AgentCall;
+use crate::calls;
 use crate::cli::{ConnectionArgs, Output, StatusArgs};
-use crate::commands::pod_call;
 use crate::connect::connect;
 use crate::fanout;
 use crate::pods::{self, MissingAgent};
@@ -17,7 +17,7 @@ pub async fn run(conn: &ConnectionArgs, args: &StatusArgs) -> anyhow::Result<Exi
         anyhow::bail!("name targets within one namespace (-n), or use -A without targets");
     }
     let kube = connect(conn).await?;
-    let filter = pod_call::filter(&args.fanout);
+    let filter = calls::filter(&args.fanout);
     let selection = if args.targets.is_empty() {
         let ns = (!args.all_namespaces).then_some(kube.namespace.as_str());
         pods::with_agent(&kube.client, ns, &filter).await?
@@ -45,10 +45,10 @@ pub async fn run(conn: &ConnectionArgs, args: &StatusArgs) -> anyhow::Result<Exi
         eprintln!("No pods with the netem agent found in {place}.");
         return Ok(ExitCode::SUCCESS);
     }
-    let outcomes = pod_call::call_all(
+    let outcomes = calls::call_all(
         &kube.client,
         selection.pods,
-        pod_call::options(&args.fanout),
+        calls::options(&args.fanout),
         "status",
         &AgentCall::Get,
     )

@@ -216,6 +216,25 @@ pub async fn request_timeout_bounds_each_api_request() {
     )
     .await
     .failed();
-    assert!(run.stderr.contains("invalid --request-timeout"), "{run}");
+    assert!(
+        run.stderr
+            .contains("invalid value 'soon' for '--request-timeout <DURATION>'"),
+        "{run}"
+    );
+    // Absurd but well-formed values are a usage error (exit 2), never an abort.
+    for huge in ["18446744073709551615", "99999999h", "1e309"] {
+        let run = netem_env(
+            &[
+                "--kubeconfig",
+                &kubeconfig,
+                "--request-timeout",
+                huge,
+                "status",
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(run.code, Some(2), "{huge}: {run}");
+    }
     env.cluster.shutdown().await;
 }

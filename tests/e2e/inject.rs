@@ -287,10 +287,11 @@ pub async fn refusals_write_nothing() {
         .filter(|l| l.starts_with("error:"))
         .collect();
     assert_eq!(errors.len(), 1, "{run}");
+    // The one error path: the API's answer shortened, with the RBAC hint a 403 gets anywhere.
     assert!(
-        errors[0].contains(
-            "cannot patch tidbclusters.pingcap.com \"basic\" in namespace default: forbidden"
-        ),
+        errors[0].starts_with(
+            "error: cannot patch tidbclusters.pingcap.com \"basic\" in namespace default: Forbidden: "
+        ) && errors[0].ends_with("(HTTP 403) — your RBAC role lacks this verb (see docs/security.md)"),
         "{run}"
     );
     env.cluster.allow_all();

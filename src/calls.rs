@@ -1,4 +1,4 @@
-//! The part `delay` and `clear` share: call every selected pod's agent and report each.
+//! What `delay`, `clear` and `status` share: call every selected pod's agent, report each.
 
 use std::process::ExitCode;
 

@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use netem_api::spec::{Percent, Rate, parse_duration, parse_percent, parse_rate};
-
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use netem_api::contract::DEFAULT_IMAGE;
+use netem_api::spec::{Distribution, Percent, Rate, parse_duration, parse_percent, parse_rate};
 
-use crate::target::{Target, parse_target};
+use crate::target::{Target, WorkloadTarget, parse_target, parse_workload};
+
+mod values;
 
 /// Add network delay (netem) to TiDB pods on Kubernetes, and take it away again.
 ///
@@ -60,9 +62,10 @@ pub struct ConnectionArgs {
     #[arg(long, global = true)]
     pub user: Option<String>,
 
-    /// Time limit for each request to the API server, like kubectl's (e.g. 30s, 1m; 0 = none).
-    #[arg(long, global = true, value_name = "DURATION")]
-    pub request_timeout: Option<String>,
+    /// Time limit for each request to the API server, like kubectl's (e.g. 30s, 1m, or a
+    /// number of seconds; 0 = none).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = values::request_timeout)]
+    pub request_timeout: Option<Duration>,
 }
 
 /// The subcommands.
@@ -108,8 +111,8 @@ pub struct RolloutArgs {
     pub wait: bool,
 
     /// How long --wait waits.
-    #[arg(long, default_value = "10m", value_name = "DURATION")]
-    pub timeout: String,
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = values::time_limit)]
+    pub timeout: Duration,
 
     /// Patch a StatefulSet even though an operator manages it (it may undo the change).
     #[arg(long)]
@@ -120,11 +123,11 @@ pub struct RolloutArgs {
 #[derive(Debug, Clone, Args)]
 pub struct InjectArgs {
     /// tidb-cluster/NAME (tc/NAME) or statefulset/NAME (sts/NAME); a bare NAME is tried as a TidbCluster first.
-    #[arg(value_name = "TARGET")]
-    pub target: String,
+    #[arg(value_name = "TARGET", value_parser = parse_workload)]
+    pub target: WorkloadTarget,
 
-    /// Agent image.
-    #[arg(long, default_value = crate::commands::DEFAULT_IMAGE)]
+    /// Agent image (the node must be able to pull it; build it from agent/Containerfile).
+    #[arg(long, default_value = DEFAULT_IMAGE, value_parser = values::image)]
     pub image: String,
 
     #[command(flatten)]
@@ -135,8 +138,8 @@ pub struct InjectArgs {
 #[derive(Debug, Clone, Args)]
 pub struct EjectArgs {
     /// tidb-cluster/NAME (tc/NAME) or statefulset/NAME (sts/NAME); a bare NAME is tried as a TidbCluster first.
-    #[arg(value_name = "TARGET")]
-    pub target: String,
+    #[arg(value_name = "TARGET", value_parser = parse_workload)]
+    pub target: WorkloadTarget,
 
     #[command(flatten)]
     pub rollout: RolloutArgs,
@@ -159,17 +162,8 @@ pub struct FanoutArgs {
     pub parallel: u16,
 
     /// Time limit for each pod (port-forward and the agent's answer).
-    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_pod_timeout)]
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = values::time_limit)]
     pub pod_timeout: Duration,
-}
-
-/// `--pod-timeout`: a plugin duration (500ms, 10s, 1m) that is more than zero.
-fn parse_pod_timeout(s: &str) -> Result<Duration, String> {
-    match crate::connect::parse_simple_duration(s) {
-        Ok(d) if d.is_zero() => Err("must be more than 0".into()),
-        Ok(d) => Ok(d),
-        Err(e) => Err(format!("{e:#}")),
-    }
 }
 
 /// Arguments of `delay`.
@@ -192,8 +186,8 @@ pub struct DelayArgs {
     pub correlation: Option<Percent>,
 
     /// Shape of the jitter.
-    #[arg(long, value_name = "NAME", value_parser = ["normal", "pareto", "paretonormal", "uniform"])]
-    pub distribution: Option<String>,
+    #[arg(long, value_name = "NAME", value_parser = values::distribution())]
+    pub distribution: Option<Distribution>,
 
     /// Drop this share of packets (e.g. 1%, 0.5).
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
@@ -224,7 +218,7 @@ pub struct DelayArgs {
     pub limit: Option<u32>,
 
     /// Let the agent clear the setting by itself after this long (e.g. 10m).
-    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long = "for", value_name = "DURATION", value_parser = values::duration)]
     pub ttl: Option<Duration>,
 
     #[command(flatten)]

@@ -1,0 +1,282 @@
+//! The one flow that changes what the targeted pods run, used by `inject` and `eject`:
+//! preflight → plan → summary → no-op check → dry run → confirm → guarded apply (re-planned
+//! on conflict) → report → wait.
+//!
+//! What is edited is an [`EditTarget`]: today a TidbCluster's components or a StatefulSet's
+//! pod template ([`crate::workload`]). The coming ways in (ephemeral containers of running
+//! pods, TiDB Operator v2 groups, manifest documents) are new targets of the same flow.
+
+use std::process::ExitCode;
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::Api;
+use netem_api::contract::{self, CONTAINER_NAME};
+
+use crate::cli::RolloutArgs;
+use crate::connect::Kube;
+use crate::errors::{api_status, cannot};
+use crate::patch::{Change, Plan, PlanError, Slot, plan_eject, plan_inject};
+use crate::preflight;
+use crate::rollout::{self, Goal, Group};
+
+/// What the edit does to every targeted slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Add the agent container (with this image) and its volume, or update them.
+    Inject {
+        /// The agent image.
+        image: String,
+    },
+    /// Remove the agent container and its volume.
+    Eject,
+}
+
+impl Edit {
+    /// Plans the edit of `slots` in `obj` (pure).
+    pub fn plan(&self, obj: &serde_json::Value, slots: &[Slot]) -> Result<Plan, PlanError> {
+        match self {
+            Edit::Inject { image } => {
+                plan_inject(obj, slots, &contract::container(image), &contract::volume())
+            }
+            Edit::Eject => plan_eject(obj, slots),
+        }
+    }
+
+    /// What the pods must look like when the rollout is over.
+    pub fn goal(&self) -> Goal {
+        match self {
+            Edit::Inject { image } => Goal::Agent {
+                image: image.clone(),
+            },
+            Edit::Eject => Goal::NoAgent,
+        }
+    }
+
+    fn adds_agent(&self) -> bool {
+        matches!(self, Edit::Inject { .. })
+    }
+}
+
+/// Something whose pods an [`Edit`] changes.
+pub trait EditTarget {
+    /// `tidbcluster/basic`.
+    fn display(&self) -> String;
+    /// Its namespace.
+    fn namespace(&self) -> &str;
+    /// Who rolls the pods after the change, for messages ("TiDB Operator").
+    fn roller(&self) -> &'static str;
+    /// Refuses an edit that adds the agent where it would be useless or harmful (pure).
+    fn preflight(&self, force: bool) -> anyhow::Result<()>;
+    /// Plans `edit` on the object as last read.
+    fn plan(&self, edit: &Edit) -> anyhow::Result<Plan>;
+    /// How many pods a slot has (the pods its change restarts).
+    fn replicas(&self, slot: &Slot) -> u64;
+    /// Warnings about the object that matter before changing it (e.g. paused).
+    fn warnings(&self) -> Vec<String>;
+    /// Sends the plan's patch with the server's dry run.
+    fn dry_run(&self, plan: &Plan) -> impl Future<Output = anyhow::Result<()>>;
+    /// Applies `edit` guarded by what was read, re-reading and re-planning on conflict;
+    /// returns the plan that was applied (a no-op plan when someone else did it meanwhile).
+    fn apply(&mut self, edit: &Edit) -> impl Future<Output = anyhow::Result<Plan>>;
+    /// The pods of each slot, for `--wait`.
+    fn groups(&self, slots: &[Slot]) -> Vec<Group>;
+}
+
+/// Runs the flow for `edit` on `target`; the exit code reports success.
+pub async fn run(
+    kube: &Kube,
+    target: &mut impl EditTarget,
+    edit: &Edit,
+    opts: &RolloutArgs,
+) -> anyhow::Result<ExitCode> {
+    if edit.adds_agent() {
+        // Everything that would make the change useless or harmful, before writing.
+        target.preflight(opts.force)?;
+        check_pod_security(kube).await?;
+    }
+    let plan = target.plan(edit)?;
+    print_summary(&*target, &plan, edit, opts.dry_run);
+    if plan.is_noop() {
+        let state = match edit {
+            Edit::Inject { .. } => format!("{CONTAINER_NAME} already in"),
+            Edit::Eject => format!("no {CONTAINER_NAME} in"),
+        };
+        println!(
+            "{} unchanged: {state} {}",
+            target.display(),
+            names(&plan, |_| true)
+        );
+        return finish(kube, &*target, &plan, edit, opts).await;
+    }
+    if opts.dry_run {
+        return dry_run(&*target, &plan).await;
+    }
+    rollout::confirm(
+        &format!(
+            "Restart {} of {}?",
+            pods(restarts(&*target, &plan)),
+            target.display()
+        ),
+        opts.yes,
+    )?;
+    let applied = target.apply(edit).await?;
+    report(&*target, edit, &applied);
+    finish(kube, &*target, &applied, edit, opts).await
+}
+
+/// Refuses a namespace whose Pod Security level forbids NET_ADMIN. Reading a namespace is
+/// often not allowed to namespace-scoped users; then the check is skipped with a warning.
+async fn check_pod_security(kube: &Kube) -> anyhow::Result<()> {
+    let api: Api<Namespace> = Api::all(kube.client.clone());
+    match api.get(&kube.namespace).await {
+        Ok(ns) => {
+            let labels = ns.metadata.labels.unwrap_or_default();
+            preflight::pod_security(&kube.namespace, &labels)?;
+            Ok(())
+        }
+        Err(err) if api_status(&err).is_some_and(|s| s.is_forbidden()) => {
+            eprintln!(
+                "warning: cannot read namespace {} (forbidden), so its Pod Security level is not checked; \
+                 the agent needs NET_ADMIN, which baseline and restricted forbid",
+                kube.namespace
+            );
+            Ok(())
+        }
+        Err(err) => Err(cannot(
+            err,
+            "get",
+            &format!("namespace {:?}", kube.namespace),
+            &kube.namespace,
+        )),
+    }
+}
+
+/// Prints what the plan changes, slot by slot, to stderr (stdout carries results).
+fn print_summary(target: &impl EditTarget, plan: &Plan, edit: &Edit, dry_run: bool) {
+    let image = match edit {
+        Edit::Inject { image } => format!(", image {image}"),
+        Edit::Eject => String::new(),
+    };
+    eprintln!(
+        "{} in namespace {}{image}:",
+        target.display(),
+        target.namespace()
+    );
+    let width = plan
+        .slots
+        .iter()
+        .map(|s| s.slot.name.len())
+        .max()
+        .unwrap_or(0);
+    for s in &plan.slots {
+        let restart = if s.change == Change::Unchanged {
+            String::new()
+        } else {
+            format!("  {} restart", pods(target.replicas(&s.slot)))
+        };
+        eprintln!("  {:width$}  {:9}{restart}", s.slot.name, s.change.verb());
+    }
+    if !plan.is_noop() {
+        let verb = if dry_run { "would restart" } else { "restarts" };
+        eprintln!(
+            "{} {verb} {}, one at a time.",
+            capitalise(target.roller()),
+            pods(restarts(target, plan))
+        );
+        for warning in target.warnings() {
+            eprintln!("warning: {warning}");
+        }
+    }
+}
+
+/// Pods that restart: the replicas of every slot that changes.
+fn restarts(target: &impl EditTarget, plan: &Plan) -> u64 {
+    plan.changed().map(|s| target.replicas(&s.slot)).sum()
+}
+
+/// Slot names matching `keep`, comma separated.
+fn names(plan: &Plan, keep: impl Fn(Change) -> bool) -> String {
+    plan.slots
+        .iter()
+        .filter(|s| keep(s.change))
+        .map(|s| s.slot.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `--dry-run`: the exact patch on stdout (ready for `kubectl patch --type json`), then the
+/// server's dry run so admission and validation are exercised without storing anything.
+async fn dry_run(target: &impl EditTarget, plan: &Plan) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "JSON Patch for {} (application/json-patch+json):",
+        target.display()
+    );
+    println!("{}", serde_json::to_string_pretty(&plan.patch())?);
+    target.dry_run(plan).await?;
+    eprintln!("server-side dry run accepted the patch; nothing was changed");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What was applied, on stdout.
+fn report(target: &impl EditTarget, edit: &Edit, plan: &Plan) {
+    if plan.is_noop() {
+        let by = match edit {
+            Edit::Inject { .. } => "already done",
+            Edit::Eject => "already removed",
+        };
+        println!(
+            "{} unchanged: {by} by someone else meanwhile",
+            target.display()
+        );
+        return;
+    }
+    let what = match edit {
+        Edit::Inject { .. } => {
+            let mut parts = Vec::new();
+            let added = names(plan, |c| c == Change::Added);
+            let updated = names(plan, |c| c == Change::Updated);
+            if !added.is_empty() {
+                parts.push(format!("added to {added}"));
+            }
+            if !updated.is_empty() {
+                parts.push(format!("updated in {updated}"));
+            }
+            parts.join("; ")
+        }
+        Edit::Eject => format!("removed from {}", names(plan, |c| c == Change::Removed)),
+    };
+    println!("{} patched: {CONTAINER_NAME} {what}", target.display());
+}
+
+/// `--wait`, or a hint how to follow the rollout.
+async fn finish(
+    kube: &Kube,
+    target: &impl EditTarget,
+    plan: &Plan,
+    edit: &Edit,
+    opts: &RolloutArgs,
+) -> anyhow::Result<ExitCode> {
+    if opts.wait {
+        let slots: Vec<Slot> = plan.slots.iter().map(|s| s.slot.clone()).collect();
+        rollout::wait(kube, &target.groups(&slots), &edit.goal(), opts.timeout).await?;
+    } else if !plan.is_noop() {
+        eprintln!("the pods restart in the background; add --wait to wait for them");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `1 pod`, `3 pods`.
+fn pods(n: u64) -> String {
+    if n == 1 {
+        "1 pod".into()
+    } else {
+        format!("{n} pods")
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
