@@ -43,6 +43,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             break
         }
         'kubectl-netem;inject' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Agent image (the node must be able to pull it; build it from agent/Containerfile)')
             [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Only these TidbCluster components (comma separated), e.g. pd,tikv')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long --wait waits')
@@ -65,6 +67,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             break
         }
         'kubectl-netem;eject' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
             [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Only these TidbCluster components (comma separated), e.g. pd,tikv')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long --wait waits')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to use (default: the context''s namespace, else "default")')

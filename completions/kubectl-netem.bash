@@ -365,12 +365,20 @@ _kubectl__netem() {
             return 0
             ;;
         kubectl__subcmd__netem__subcmd__eject)
-            opts="-y -n -h -V --component --yes --dry-run --wait --timeout --force --namespace --context --kubeconfig --cluster --user --request-timeout --help --version"
+            opts="-f -y -n -h -V --filename --component --yes --dry-run --wait --timeout --force --namespace --context --kubeconfig --cluster --user --request-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --component)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -541,12 +549,20 @@ _kubectl__netem() {
             return 0
             ;;
         kubectl__subcmd__netem__subcmd__inject)
-            opts="-y -n -h -V --image --component --yes --dry-run --wait --timeout --force --namespace --context --kubeconfig --cluster --user --request-timeout --help --version"
+            opts="-f -y -n -h -V --filename --image --component --yes --dry-run --wait --timeout --force --namespace --context --kubeconfig --cluster --user --request-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -40,6 +40,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "status"
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "__complete" -d 'Answer kubectl\'s plugin completion: `kubectl_complete-netem ARGS... PARTIAL` runs this'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s f -l filename -d 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one' -r -F
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l image -d 'Agent image (the node must be able to pull it; build it from agent/Containerfile)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l component -d 'Only these TidbCluster components (comma separated), e.g. pd,tikv' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l timeout -d 'How long --wait waits' -r
@@ -55,6 +56,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l w
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l force -d 'Patch a StatefulSet even though an operator manages it (it may undo the change)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s V -l version -d 'Print version'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s f -l filename -d 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one' -r -F
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l component -d 'Only these TidbCluster components (comma separated), e.g. pd,tikv' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l timeout -d 'How long --wait waits' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s n -l namespace -d 'Namespace to use (default: the context\'s namespace, else "default")' -r

@@ -10,6 +10,7 @@ mod connect;
 mod edit;
 mod errors;
 mod fanout;
+mod manifest;
 mod patch;
 mod pod_error;
 mod pods;

@@ -123,8 +123,11 @@ pub struct RolloutArgs {
 #[derive(Debug, Clone, Args)]
 pub struct InjectArgs {
     /// tidb-cluster/NAME (tc/NAME) or statefulset/NAME (sts/NAME); a bare NAME is tried as a TidbCluster first.
-    #[arg(value_name = "TARGET", value_parser = parse_workload)]
-    pub target: WorkloadTarget,
+    #[arg(value_name = "TARGET", value_parser = parse_workload, required_unless_present = "filename")]
+    pub target: Option<WorkloadTarget>,
+
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
 
     /// Agent image (the node must be able to pull it; build it from agent/Containerfile).
     #[arg(long, default_value = DEFAULT_IMAGE, value_parser = values::image)]
@@ -138,11 +141,30 @@ pub struct InjectArgs {
 #[derive(Debug, Clone, Args)]
 pub struct EjectArgs {
     /// tidb-cluster/NAME (tc/NAME) or statefulset/NAME (sts/NAME); a bare NAME is tried as a TidbCluster first.
-    #[arg(value_name = "TARGET", value_parser = parse_workload)]
-    pub target: WorkloadTarget,
+    #[arg(value_name = "TARGET", value_parser = parse_workload, required_unless_present = "filename")]
+    pub target: Option<WorkloadTarget>,
+
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
 
     #[command(flatten)]
     pub rollout: RolloutArgs,
+}
+
+/// `-f`: edit a manifest instead of objects in the cluster.
+#[derive(Debug, Clone, Args)]
+pub struct ManifestArgs {
+    /// Write this manifest (a file, or - for standard input) to standard output with the
+    /// change made to every TidbCluster and StatefulSet in it, instead of changing the
+    /// cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that
+    /// have the agent from the first one.
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE",
+        conflicts_with_all = ["target", "yes", "dry_run", "wait", "force"]
+    )]
+    pub filename: Option<PathBuf>,
 }
 
 /// How pods are chosen and reached, for delay, clear and status.

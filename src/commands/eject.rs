@@ -1,5 +1,6 @@
 //! `kubectl netem eject`: remove the agent container (and its volume) again, leaving every
-//! other part of the spec as it was, through the one edit flow ([`crate::edit`]).
+//! other part of the spec as it was, through the one edit flow ([`crate::edit`]); with
+//! `-f`, from the objects of a manifest instead ([`crate::manifest`]).
 //!
 //! No Pod Security or hostNetwork checks: taking the agent out is always allowed, and an
 //! operator-managed StatefulSet is not refused either (its operator's own template never
@@ -10,13 +11,16 @@ use std::process::ExitCode;
 use crate::cli::{ConnectionArgs, EjectArgs};
 use crate::connect::connect;
 use crate::edit::{self, Edit};
-use crate::workload;
+use crate::{manifest, workload};
 
 /// Runs `eject`.
 pub async fn run(conn: &ConnectionArgs, args: &EjectArgs) -> anyhow::Result<ExitCode> {
+    let components = &args.rollout.component;
+    let (Some(target), None) = (&args.target, &args.manifest.filename) else {
+        let file = args.manifest.filename.as_deref().unwrap_or("-".as_ref());
+        return manifest::run(file, &Edit::Eject, components);
+    };
     let kube = connect(conn).await?;
-    let mut target = workload::resolve(&kube, &args.target)
-        .await?
-        .select(&args.rollout.component)?;
+    let mut target = workload::resolve(&kube, target).await?.select(components)?;
     edit::run(&kube, &mut target, &Edit::Eject, &args.rollout).await
 }

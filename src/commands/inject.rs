@@ -1,21 +1,25 @@
 //! `kubectl netem inject`: add the agent container to a TidbCluster's components (or a
-//! StatefulSet's pod template), through the one edit flow ([`crate::edit`]).
+//! StatefulSet's pod template), through the one edit flow ([`crate::edit`]); with `-f`, to
+//! the objects of a manifest instead ([`crate::manifest`]).
 
 use std::process::ExitCode;
 
 use crate::cli::{ConnectionArgs, InjectArgs};
 use crate::connect::connect;
 use crate::edit::{self, Edit};
-use crate::workload;
+use crate::{manifest, workload};
 
 /// Runs `inject`.
 pub async fn run(conn: &ConnectionArgs, args: &InjectArgs) -> anyhow::Result<ExitCode> {
-    let kube = connect(conn).await?;
-    let mut target = workload::resolve(&kube, &args.target)
-        .await?
-        .select(&args.rollout.component)?;
     let edit = Edit::Inject {
         image: args.image.clone(),
     };
+    let components = &args.rollout.component;
+    let (Some(target), None) = (&args.target, &args.manifest.filename) else {
+        let file = args.manifest.filename.as_deref().unwrap_or("-".as_ref());
+        return manifest::run(file, &edit, components);
+    };
+    let kube = connect(conn).await?;
+    let mut target = workload::resolve(&kube, target).await?.select(components)?;
     edit::run(&kube, &mut target, &edit, &args.rollout).await
 }

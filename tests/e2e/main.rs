@@ -8,6 +8,7 @@ mod complete;
 mod connection;
 mod delay;
 mod inject;
+mod manifest;
 mod support;
 mod terminal;
 
@@ -33,5 +34,7 @@ netem_harness::main! {
     [Root] async inject::statefulset_fallback_without_the_crd,
     [Root] async inject::operator_managed_statefulsets_need_force,
     [Root] async inject::pdms_entries_each_get_the_agent,
+    [Root, Kubectl] async manifest::injected_manifest_applied_has_the_agent_from_the_first_pod,
+    [Root] async manifest::manifest_mistakes_write_nothing,
     [Root, Script] async terminal::inject_asks_on_a_terminal_and_obeys_the_answer,
 }
