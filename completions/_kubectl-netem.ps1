@@ -55,6 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Kubeconfig cluster to use')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Kubeconfig user to use')
             [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Time limit for each request to the API server, like kubectl''s (e.g. 30s, 1m, or a number of seconds; 0 = none)')
+            [CompletionResult]::new('--expose', '--expose', [CompletionResultType]::ParameterName, 'Also make the agent listen on the pod IP, port 2332, and declare the port, so `curl POD_IP:2332/latency/20ms` works from inside the cluster. Anyone who can reach the pod network can then change the pod''s network; the default is loopback only, reached through the API server''s port-forward (RBAC on pods/portforward)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation before pods are restarted')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation before pods are restarted')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact patch and change nothing (server-side dry run where supported)')

@@ -549,7 +549,7 @@ _kubectl__netem() {
             return 0
             ;;
         kubectl__subcmd__netem__subcmd__inject)
-            opts="-f -y -n -h -V --filename --image --component --yes --dry-run --wait --timeout --force --namespace --context --kubeconfig --cluster --user --request-timeout --help --version"
+            opts="-f -y -n -h -V --filename --image --expose --component --yes --dry-run --wait --timeout --force --namespace --context --kubeconfig --cluster --user --request-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

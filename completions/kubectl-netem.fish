@@ -50,6 +50,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l k
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l expose -d 'Also make the agent listen on the pod IP, port 2332, and declare the port, so `curl POD_IP:2332/latency/20ms` works from inside the cluster. Anyone who can reach the pod network can then change the pod\'s network; the default is loopback only, reached through the API server\'s port-forward (RBAC on pods/portforward)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s y -l yes -d 'Do not ask for confirmation before pods are restarted'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l dry-run -d 'Print the exact patch and change nothing (server-side dry run where supported)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l wait -d 'Wait until every targeted pod runs (inject) or no longer runs (eject) the agent'

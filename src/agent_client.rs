@@ -260,6 +260,7 @@ mod tests {
             node: Some("node-1".into()),
             ip: None,
             agent_image: Some("agent".into()),
+            agent_exposed: false,
             not_running: None,
             agent_trouble: None,
         }

@@ -26,6 +26,8 @@ pub enum Edit {
     Inject {
         /// The agent image.
         image: String,
+        /// Also listen on the pod IP (`--expose`).
+        expose: bool,
     },
     /// Remove the agent container and its volume.
     Eject,
@@ -35,8 +37,12 @@ impl Edit {
     /// Plans the edit of `slots` in `obj` (pure).
     pub fn plan(&self, obj: &serde_json::Value, slots: &[Slot]) -> Result<Plan, PlanError> {
         match self {
-            Edit::Inject { image } => {
-                plan_inject(obj, slots, &contract::container(image), &contract::volume())
+            Edit::Inject { image, expose } => {
+                let mut container = contract::container(image);
+                if *expose {
+                    contract::expose(&mut container);
+                }
+                plan_inject(obj, slots, &container, &contract::volume())
             }
             Edit::Eject => plan_eject(obj, slots),
         }
@@ -45,7 +51,7 @@ impl Edit {
     /// What the pods must look like when the rollout is over.
     pub fn goal(&self) -> Goal {
         match self {
-            Edit::Inject { image } => Goal::Agent {
+            Edit::Inject { image, .. } => Goal::Agent {
                 image: image.clone(),
             },
             Edit::Eject => Goal::NoAgent,
@@ -54,6 +60,17 @@ impl Edit {
 
     fn adds_agent(&self) -> bool {
         matches!(self, Edit::Inject { .. })
+    }
+
+    /// The warning `--expose` owes the user, once, before anything is written.
+    pub fn warning(&self) -> Option<String> {
+        matches!(self, Edit::Inject { expose: true, .. }).then(|| {
+            format!(
+                "--expose: the agent will also listen on the pod IP, port {}: anyone who can \
+                 reach the pod network can then change these pods' network (no RBAC in the way)",
+                netem_api::wire::DEFAULT_PORT
+            )
+        })
     }
 }
 
@@ -89,6 +106,9 @@ pub async fn run(
     edit: &Edit,
     opts: &RolloutArgs,
 ) -> anyhow::Result<ExitCode> {
+    if let Some(warning) = edit.warning() {
+        eprintln!("warning: {warning}");
+    }
     if edit.adds_agent() {
         // Everything that would make the change useless or harmful, before writing.
         target.preflight(opts.force)?;
@@ -154,7 +174,7 @@ async fn check_pod_security(kube: &Kube) -> anyhow::Result<()> {
 /// Prints what the plan changes, slot by slot, to stderr (stdout carries results).
 fn print_summary(target: &impl EditTarget, plan: &Plan, edit: &Edit, dry_run: bool) {
     let image = match edit {
-        Edit::Inject { image } => format!(", image {image}"),
+        Edit::Inject { image, .. } => format!(", image {image}"),
         Edit::Eject => String::new(),
     };
     eprintln!(

@@ -202,6 +202,7 @@ mod tests {
             node: None,
             ip: None,
             agent_image: agent.then(|| "agent".into()),
+            agent_exposed: false,
             not_running: None,
             agent_trouble: None,
         }

@@ -46,6 +46,9 @@ pub fn run(file: &Path, edit_: &Edit, components: &[String]) -> anyhow::Result<E
     } else {
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
     };
+    if let Some(warning) = edit_.warning() {
+        eprintln!("warning: {warning}");
+    }
     let edited = edit(&input, edit_, components)?;
     std::io::stdout()
         .write_all(edited.text.as_bytes())

@@ -39,6 +39,8 @@ pub struct PodInfo {
     pub ip: Option<String>,
     /// The agent container's image; `None` when the pod has no agent.
     pub agent_image: Option<String>,
+    /// Whether the agent also listens on the pod IP (`inject --expose`: it declares its port).
+    pub agent_exposed: bool,
     /// Why the pod cannot be reached now (not Running, being deleted), if so.
     pub not_running: Option<String>,
     /// The agent container's state when it is not running (e.g. "waiting: CrashLoopBackOff").
@@ -128,6 +130,12 @@ pub fn pod_info(pod: &Pod) -> PodInfo {
         node: spec.and_then(|s| s.node_name.clone()),
         ip: status.and_then(|s| s.pod_ip.clone()),
         agent_image: agent.map(|c| c.image.clone().unwrap_or_default()),
+        agent_exposed: agent.is_some_and(|c| {
+            c.ports
+                .iter()
+                .flatten()
+                .any(|p| p.container_port == i32::from(netem_api::wire::DEFAULT_PORT))
+        }),
         not_running,
         agent_trouble,
     }

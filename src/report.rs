@@ -87,6 +87,8 @@ pub struct StatusItem {
     pub ip: Option<String>,
     /// Agent container image.
     pub image: Option<String>,
+    /// Whether the agent also listens on the pod IP (`inject --expose`).
+    pub exposed: bool,
     /// "ok" when the agent answered, else "error".
     pub state: &'static str,
     /// The interface the agent works on.
@@ -127,6 +129,7 @@ pub fn status_list(outcomes: &[Outcome<NetemState>]) -> StatusList {
                 node: p.node.clone(),
                 ip: p.ip.clone(),
                 image: p.agent_image.clone(),
+                exposed: p.agent_exposed,
                 state: "ok",
                 interface: None,
                 root_qdisc: None,
@@ -182,7 +185,7 @@ fn table(list: &StatusList, wide: bool, qualify: bool) -> String {
         "AGENT",
     ];
     if wide {
-        header.extend(["NODE", "IP", "IMAGE"]);
+        header.extend(["NODE", "IP", "EXPOSED", "IMAGE"]);
     }
     t.set_header(header);
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
@@ -205,7 +208,13 @@ fn table(list: &StatusList, wide: bool, qualify: bool) -> String {
             agent,
         ];
         if wide {
-            row.extend([dash(&item.node), dash(&item.ip), dash(&item.image)]);
+            let exposed = if item.exposed { "yes" } else { "no" };
+            row.extend([
+                dash(&item.node),
+                dash(&item.ip),
+                exposed.to_string(),
+                dash(&item.image),
+            ]);
         }
         t.add_row(row);
     }
@@ -239,6 +248,7 @@ mod tests {
             node: Some("node-1".into()),
             ip: Some("10.0.0.2".into()),
             agent_image: Some("agent:1".into()),
+            agent_exposed: false,
             not_running: None,
             agent_trouble: None,
         }
@@ -305,12 +315,12 @@ mod tests {
             json,
             serde_json::json!({"items": [
                 {"namespace": "default", "pod": "basic-pd-0", "component": "pd",
-                 "node": "node-1", "ip": "10.0.0.2", "image": "agent:1", "state": "ok",
+                 "node": "node-1", "ip": "10.0.0.2", "image": "agent:1", "exposed": false, "state": "ok",
                  "interface": "eth0", "root_qdisc": "netem", "netem": {"delay": "20ms"},
                  "settings": "delay 20ms", "managed": true,
                  "expires_at": "2026-01-02T03:04:05Z", "ttl_remaining": "9m58s", "error": null},
                 {"namespace": "default", "pod": "basic-pd-1", "component": "pd",
-                 "node": "node-1", "ip": "10.0.0.2", "image": "agent:1", "state": "error",
+                 "node": "node-1", "ip": "10.0.0.2", "image": "agent:1", "exposed": false, "state": "error",
                  "interface": null, "root_qdisc": null, "netem": null, "settings": null,
                  "managed": null, "expires_at": null, "ttl_remaining": null,
                  "error": {"cause": "no-netem", "message": "no sch_netem", "hint": "modprobe"}}
@@ -340,10 +350,10 @@ mod tests {
             wide.lines()
                 .next()
                 .unwrap()
-                .ends_with("NODE     IP         IMAGE"),
+                .ends_with("NODE     IP         EXPOSED   IMAGE"),
             "{wide}"
         );
         assert!(wide.contains("default/basic-pd-0"), "{wide}");
-        assert!(wide.contains("10.0.0.2   agent:1"), "{wide}");
+        assert!(wide.contains("10.0.0.2   no        agent:1"), "{wide}");
     }
 }

@@ -32,6 +32,15 @@ pub const BINARY: &str = "/netem-agent";
 /// declared.
 pub const LISTEN: &str = "127.0.0.1:2332";
 
+/// The address an exposed agent (`inject --expose`) listens on: every address of the pod,
+/// so `curl POD_IP:2332/latency/20ms` works from inside the cluster as in the original
+/// design, and anyone who can reach the pod network can change the pod's network.
+pub const LISTEN_EXPOSED: &str = "0.0.0.0:2332";
+
+/// Name of the port an exposed agent declares; a declared agent port is what marks an
+/// agent as exposed.
+pub const PORT_NAME: &str = "netem-agent";
+
 /// Image of the agent container that `inject` adds when `--image` is not given.
 pub const DEFAULT_IMAGE: &str = concat!(
     "ghcr.io/kubectl-netem/netem-agent:",
@@ -88,6 +97,22 @@ pub fn container(image: &str) -> Value {
     })
 }
 
+/// Makes `container` (from [`container`]) an exposed agent: it listens on
+/// [`LISTEN_EXPOSED`] and declares the port.
+pub fn expose(container: &mut Value) {
+    if let Some(args) = container["args"].as_array_mut()
+        && let Some(i) = args.iter().position(|a| a == "--listen")
+        && i + 1 < args.len()
+    {
+        args[i + 1] = json!(LISTEN_EXPOSED);
+    }
+    container["ports"] = json!([{
+        "name": PORT_NAME,
+        "containerPort": DEFAULT_PORT,
+        "protocol": "TCP",
+    }]);
+}
+
 /// The emptyDir that gives the agent a writable [`RUN_DIR`] under a read-only root
 /// filesystem; memory-backed and tiny, it holds one small JSON file.
 pub fn volume() -> Value {
@@ -115,6 +140,15 @@ mod tests {
         assert_eq!(c["args"], json!(["--listen", "127.0.0.1:2332"]));
         assert!(c.get("ports").is_none());
         assert_eq!(c["readinessProbe"]["exec"]["command"][1], "health");
+    }
+
+    #[test]
+    fn an_exposed_agent_listens_on_every_address_and_declares_the_port() {
+        let mut c = container("x");
+        expose(&mut c);
+        assert_eq!(c["args"], json!(["--listen", "0.0.0.0:2332"]));
+        assert_eq!(c["ports"][0]["containerPort"], 2332);
+        assert_eq!(c["ports"][0]["name"], PORT_NAME);
     }
 
     #[test]

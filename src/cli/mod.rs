@@ -133,6 +133,13 @@ pub struct InjectArgs {
     #[arg(long, default_value = DEFAULT_IMAGE, value_parser = values::image)]
     pub image: String,
 
+    /// Also make the agent listen on the pod IP, port 2332, and declare the port, so
+    /// `curl POD_IP:2332/latency/20ms` works from inside the cluster. Anyone who can reach
+    /// the pod network can then change the pod's network; the default is loopback only,
+    /// reached through the API server's port-forward (RBAC on pods/portforward).
+    #[arg(long)]
+    pub expose: bool,
+
     #[command(flatten)]
     pub rollout: RolloutArgs,
 }

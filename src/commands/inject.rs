@@ -13,6 +13,7 @@ use crate::{manifest, workload};
 pub async fn run(conn: &ConnectionArgs, args: &InjectArgs) -> anyhow::Result<ExitCode> {
     let edit = Edit::Inject {
         image: args.image.clone(),
+        expose: args.expose,
     };
     let components = &args.rollout.component;
     let (Some(target), None) = (&args.target, &args.manifest.filename) else {

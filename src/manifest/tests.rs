@@ -7,6 +7,7 @@ const BASIC: &str = include_str!("testdata/basic.yaml");
 fn inject() -> Edit {
     Edit::Inject {
         image: "example.com/netem-agent:1".into(),
+        expose: false,
     }
 }
 

@@ -208,6 +208,7 @@ pub async fn status_json_shape_is_pinned() {
         "node",
         "ip",
         "image",
+        "exposed",
         "state",
         "interface",
         "root_qdisc",
