@@ -7,9 +7,11 @@
 //!   (pingcap.com/v1alpha1, short name `tc`): get, list (label/field selectors, Tables for
 //!   kubectl), watch, create, update, patch (json, merge, strategic for built-ins; apply for
 //!   tidbclusters), delete; dry run; resourceVersion preconditions; real Status bodies.
+//! - `pods/ephemeralcontainers` with the real server's rules (only new, valid entries).
 //! - Controllers: TidbCluster → StatefulSets → pods, rolling one pod at a time.
 //! - Pods are network namespaces on a per-cluster bridge; `netem-agent` containers run the
-//!   real agent inside them; `pods/portforward` dials inside the pod's namespace.
+//!   real agent inside them (ephemeral agents too, never restarted); `pods/portforward` dials
+//!   inside the pod's namespace.
 
 pub mod api;
 pub mod clock;

@@ -37,7 +37,20 @@ pub struct Resource {
     /// Whether `status` is a subresource (status changes through the main resource are ignored).
     pub status_subresource: bool,
     /// Subresources advertised (besides status).
-    pub subresources: &'static [&'static str],
+    pub subresources: &'static [Subresource],
+    /// Categories (`kubectl get all`-style groupings; CRDs declare them).
+    pub categories: &'static [&'static str],
+}
+
+/// A subresource as discovery advertises it.
+#[derive(Debug)]
+pub struct Subresource {
+    /// Name after the object's (`portforward`, `ephemeralcontainers`).
+    pub name: &'static str,
+    /// Kind its requests and answers carry.
+    pub kind: &'static str,
+    /// Verbs it accepts.
+    pub verbs: &'static [&'static str],
 }
 
 impl PartialEq for Resource {
@@ -72,6 +85,7 @@ pub static NAMESPACES: Resource = Resource {
     patch: PatchSupport::BuiltIn,
     status_subresource: true,
     subresources: &[],
+    categories: &[],
 };
 
 /// `v1 pods`.
@@ -86,7 +100,19 @@ pub static PODS: Resource = Resource {
     verbs: RW,
     patch: PatchSupport::BuiltIn,
     status_subresource: true,
-    subresources: &["portforward"],
+    subresources: &[
+        Subresource {
+            name: "ephemeralcontainers",
+            kind: "Pod",
+            verbs: &["get", "patch", "update"],
+        },
+        Subresource {
+            name: "portforward",
+            kind: "PodPortForwardOptions",
+            verbs: &["create", "get"],
+        },
+    ],
+    categories: &["all"],
 };
 
 /// `apps/v1 statefulsets`.
@@ -102,6 +128,7 @@ pub static STATEFULSETS: Resource = Resource {
     patch: PatchSupport::BuiltIn,
     status_subresource: true,
     subresources: &[],
+    categories: &["all"],
 };
 
 /// `pingcap.com/v1alpha1 tidbclusters` (TiDB Operator v1's CRD).
@@ -117,6 +144,7 @@ pub static TIDBCLUSTERS: Resource = Resource {
     patch: PatchSupport::Custom,
     status_subresource: false,
     subresources: &[],
+    categories: &[],
 };
 
 /// Every served resource.
@@ -191,11 +219,21 @@ impl Resource {
             "verbs": self.verbs,
             "shortNames": self.short_names,
         })];
-        if self.status_subresource {
-            out.push(json!({"name": format!("{}/status", self.plural), "singularName": "", "namespaced": self.namespaced, "kind": self.kind, "verbs": ["get", "patch", "update"]}));
+        if !self.categories.is_empty() {
+            out[0]["categories"] = json!(self.categories);
         }
-        for s in self.subresources {
-            out.push(json!({"name": format!("{}/{s}", self.plural), "singularName": "", "namespaced": self.namespaced, "kind": "PodPortForwardOptions", "verbs": ["create", "get"]}));
+        // Subresources follow their resource in name order, as the real server lists them.
+        let mut subs: Vec<(&str, &str, &[&str])> = self
+            .subresources
+            .iter()
+            .map(|s| (s.name, s.kind, s.verbs))
+            .collect();
+        if self.status_subresource {
+            subs.push(("status", self.kind, &["get", "patch", "update"]));
+        }
+        subs.sort_by_key(|s| s.0);
+        for (name, kind, verbs) in subs {
+            out.push(json!({"name": format!("{}/{name}", self.plural), "singularName": "", "namespaced": self.namespaced, "kind": kind, "verbs": verbs}));
         }
         out
     }

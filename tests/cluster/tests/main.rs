@@ -3,6 +3,7 @@
 //! listed here; netem-harness runs, fails or skips it accordingly.
 
 mod common;
+mod ephemeral;
 mod kube_api;
 mod kubectl;
 mod portforward;
@@ -10,6 +11,9 @@ mod portforward;
 netem_harness::main! {
     [] async kube_api::kube_rs_patches_like_on_a_real_server,
     [] async kube_api::watch_streams_changes_from_a_resource_version,
+    [] async ephemeral::kube_rs_adds_ephemeral_containers_within_the_real_rules,
+    [Kubectl] async ephemeral::kubectl_debug_adds_an_ephemeral_container,
+    [Root] async ephemeral::an_ephemeral_agent_answers_through_port_forward_and_is_never_restarted,
     [Root, Kubectl] async kubectl::kubectl_sees_a_cluster,
     [Root, Kubectl] async kubectl::kubectl_strategic_patch_on_a_statefulset_rolls_its_pods,
     [Kubectl] async kubectl::kubectl_create_apply_describe,
