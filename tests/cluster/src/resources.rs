@@ -148,7 +148,28 @@ pub static TIDBCLUSTERS: Resource = Resource {
 };
 
 /// Every served resource.
-pub static ALL: [&Resource; 4] = [&NAMESPACES, &PODS, &STATEFULSETS, &TIDBCLUSTERS];
+pub static ALL: [&Resource; 17] = {
+    use crate::v2::resources as v2;
+    [
+        &NAMESPACES,
+        &PODS,
+        &STATEFULSETS,
+        &TIDBCLUSTERS,
+        v2::ALL[0],
+        v2::ALL[1],
+        v2::ALL[2],
+        v2::ALL[3],
+        v2::ALL[4],
+        v2::ALL[5],
+        v2::ALL[6],
+        v2::ALL[7],
+        v2::ALL[8],
+        v2::ALL[9],
+        v2::ALL[10],
+        v2::ALL[11],
+        v2::ALL[12],
+    ]
+};
 
 impl Resource {
     /// `apiVersion` string of its objects.
@@ -254,6 +275,8 @@ fn groups(crd_installed: bool) -> Vec<(&'static str, &'static str)> {
     if crd_installed {
         g.push(("pingcap.com", "v1alpha1"));
     }
+    // TiDB Operator v2's CRDs are always installed.
+    g.push(("core.pingcap.com", "v1alpha1"));
     g
 }
 
