@@ -45,6 +45,7 @@ pub fn revision(template: &Value) -> String {
 /// One pass of every controller.
 pub fn reconcile(store: &mut Store) {
     operator(store);
+    crate::v2::operator::reconcile(store);
     statefulsets(store);
     collect_garbage(store);
 }
@@ -163,6 +164,9 @@ pub fn unsettled(store: &Store) -> Option<String> {
         if !done {
             return Some(format!("StatefulSet {} rolling", sts["metadata"]["name"]));
         }
+    }
+    if let Some(what) = crate::v2::operator::unsettled(store) {
+        return Some(what);
     }
     store
         .list(&PODS, None)

@@ -7,9 +7,12 @@
 //!   (pingcap.com/v1alpha1, short name `tc`): get, list (label/field selectors, Tables for
 //!   kubectl), watch, create, update, patch (json, merge, strategic for built-ins; apply for
 //!   tidbclusters), delete; dry run; resourceVersion preconditions; real Status bodies.
-//! - Controllers: TidbCluster → StatefulSets → pods, rolling one pod at a time.
+//! - `pods/ephemeralcontainers` with the real server's rules (only new, valid entries).
+//! - Controllers: TidbCluster → StatefulSets → pods, rolling one pod at a time; TiDB
+//!   Operator v2 (core.pingcap.com): groups → instances → pods, overlay merged, one at a time.
 //! - Pods are network namespaces on a per-cluster bridge; `netem-agent` containers run the
-//!   real agent inside them; `pods/portforward` dials inside the pod's namespace.
+//!   real agent inside them (ephemeral agents too, never restarted); `pods/portforward` dials
+//!   inside the pod's namespace.
 
 pub mod api;
 pub mod clock;
@@ -28,8 +31,10 @@ pub mod store;
 pub mod testing;
 pub mod tidb;
 pub mod tls;
+pub mod v2;
 pub mod validate;
 
 pub use cluster::{Cluster, ClusterConfig};
 pub use state::RequestRecord;
 pub use tidb::basic_tidbcluster;
+pub use v2::{basic_v2_cluster, v2_cluster_with_agents};

@@ -37,7 +37,20 @@ pub struct Resource {
     /// Whether `status` is a subresource (status changes through the main resource are ignored).
     pub status_subresource: bool,
     /// Subresources advertised (besides status).
-    pub subresources: &'static [&'static str],
+    pub subresources: &'static [Subresource],
+    /// Categories (`kubectl get all`-style groupings; CRDs declare them).
+    pub categories: &'static [&'static str],
+}
+
+/// A subresource as discovery advertises it.
+#[derive(Debug)]
+pub struct Subresource {
+    /// Name after the object's (`portforward`, `ephemeralcontainers`).
+    pub name: &'static str,
+    /// Kind its requests and answers carry.
+    pub kind: &'static str,
+    /// Verbs it accepts.
+    pub verbs: &'static [&'static str],
 }
 
 impl PartialEq for Resource {
@@ -72,6 +85,7 @@ pub static NAMESPACES: Resource = Resource {
     patch: PatchSupport::BuiltIn,
     status_subresource: true,
     subresources: &[],
+    categories: &[],
 };
 
 /// `v1 pods`.
@@ -86,7 +100,19 @@ pub static PODS: Resource = Resource {
     verbs: RW,
     patch: PatchSupport::BuiltIn,
     status_subresource: true,
-    subresources: &["portforward"],
+    subresources: &[
+        Subresource {
+            name: "ephemeralcontainers",
+            kind: "Pod",
+            verbs: &["get", "patch", "update"],
+        },
+        Subresource {
+            name: "portforward",
+            kind: "PodPortForwardOptions",
+            verbs: &["create", "get"],
+        },
+    ],
+    categories: &["all"],
 };
 
 /// `apps/v1 statefulsets`.
@@ -102,6 +128,7 @@ pub static STATEFULSETS: Resource = Resource {
     patch: PatchSupport::BuiltIn,
     status_subresource: true,
     subresources: &[],
+    categories: &["all"],
 };
 
 /// `pingcap.com/v1alpha1 tidbclusters` (TiDB Operator v1's CRD).
@@ -117,10 +144,32 @@ pub static TIDBCLUSTERS: Resource = Resource {
     patch: PatchSupport::Custom,
     status_subresource: false,
     subresources: &[],
+    categories: &[],
 };
 
 /// Every served resource.
-pub static ALL: [&Resource; 4] = [&NAMESPACES, &PODS, &STATEFULSETS, &TIDBCLUSTERS];
+pub static ALL: [&Resource; 17] = {
+    use crate::v2::resources as v2;
+    [
+        &NAMESPACES,
+        &PODS,
+        &STATEFULSETS,
+        &TIDBCLUSTERS,
+        v2::ALL[0],
+        v2::ALL[1],
+        v2::ALL[2],
+        v2::ALL[3],
+        v2::ALL[4],
+        v2::ALL[5],
+        v2::ALL[6],
+        v2::ALL[7],
+        v2::ALL[8],
+        v2::ALL[9],
+        v2::ALL[10],
+        v2::ALL[11],
+        v2::ALL[12],
+    ]
+};
 
 impl Resource {
     /// `apiVersion` string of its objects.
@@ -191,11 +240,21 @@ impl Resource {
             "verbs": self.verbs,
             "shortNames": self.short_names,
         })];
-        if self.status_subresource {
-            out.push(json!({"name": format!("{}/status", self.plural), "singularName": "", "namespaced": self.namespaced, "kind": self.kind, "verbs": ["get", "patch", "update"]}));
+        if !self.categories.is_empty() {
+            out[0]["categories"] = json!(self.categories);
         }
-        for s in self.subresources {
-            out.push(json!({"name": format!("{}/{s}", self.plural), "singularName": "", "namespaced": self.namespaced, "kind": "PodPortForwardOptions", "verbs": ["create", "get"]}));
+        // Subresources follow their resource in name order, as the real server lists them.
+        let mut subs: Vec<(&str, &str, &[&str])> = self
+            .subresources
+            .iter()
+            .map(|s| (s.name, s.kind, s.verbs))
+            .collect();
+        if self.status_subresource {
+            subs.push(("status", self.kind, &["get", "patch", "update"]));
+        }
+        subs.sort_by_key(|s| s.0);
+        for (name, kind, verbs) in subs {
+            out.push(json!({"name": format!("{}/{name}", self.plural), "singularName": "", "namespaced": self.namespaced, "kind": kind, "verbs": verbs}));
         }
         out
     }
@@ -216,6 +275,8 @@ fn groups(crd_installed: bool) -> Vec<(&'static str, &'static str)> {
     if crd_installed {
         g.push(("pingcap.com", "v1alpha1"));
     }
+    // TiDB Operator v2's CRDs are always installed.
+    g.push(("core.pingcap.com", "v1alpha1"));
     g
 }
 

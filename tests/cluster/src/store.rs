@@ -14,6 +14,18 @@ use crate::resources::Resource;
 use crate::status::ApiError;
 use crate::validate;
 
+/// Which part of an object a write goes through: the object itself or one of its subresources
+/// (each keeps what it does not own and is validated by its own rules, as on a real server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The object (status kept when it is a subresource).
+    Main,
+    /// The `status` subresource.
+    Status,
+    /// A pod's `ephemeralcontainers` subresource (the caller already kept every other field).
+    EphemeralContainers,
+}
+
 /// Store key: (qualified resource, namespace or "", name).
 pub type Key = (String, String, String);
 
@@ -193,7 +205,7 @@ impl Store {
                 "the namespace of the provided object does not match the namespace sent on the request",
             ));
         }
-        let causes = validate::validate(res.kind, &obj);
+        let causes = validate::validate_create(res.kind, &obj);
         if !causes.is_empty() {
             return Err(ApiError::invalid(res, &name, &causes));
         }
@@ -270,12 +282,34 @@ impl Store {
         res: &Resource,
         ns: &str,
         name: &str,
-        mut new: Value,
+        new: Value,
         managers: Option<Managers>,
         manager: &str,
         dry_run: bool,
         status_write: bool,
     ) -> Result<Value, ApiError> {
+        let part = if status_write {
+            Part::Status
+        } else {
+            Part::Main
+        };
+        self.update_part(res, ns, name, new, managers, manager, dry_run, part)
+    }
+
+    /// [`Store::update`] through one [`Part`] of the object.
+    #[allow(clippy::too_many_arguments)]
+    pub fn update_part(
+        &mut self,
+        res: &Resource,
+        ns: &str,
+        name: &str,
+        mut new: Value,
+        managers: Option<Managers>,
+        manager: &str,
+        dry_run: bool,
+        part: Part,
+    ) -> Result<Value, ApiError> {
+        let status_write = part == Part::Status;
         let k = key(res, ns, name);
         let Some(stored) = self.objects.get(&k) else {
             return Err(ApiError::not_found(res, name));
@@ -344,7 +378,10 @@ impl Store {
         } else {
             old_generation
         });
-        let causes = validate::validate_update(res.kind, old, &new);
+        let causes = match part {
+            Part::EphemeralContainers => validate::ephemeral::validate_update(old, &new),
+            Part::Main | Part::Status => validate::validate_update(res.kind, old, &new),
+        };
         if !causes.is_empty() {
             return Err(ApiError::invalid(res, name, &causes));
         }

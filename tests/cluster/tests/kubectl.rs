@@ -7,13 +7,15 @@ use std::time::Duration;
 use netem_testcluster::basic_tidbcluster;
 use serde_json::{Value, json};
 
-struct Out {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+/// What a kubectl run printed.
+pub struct Out {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> Out {
+/// Runs the installed kubectl against `kubeconfig` (no other config, HOME beside it).
+pub fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> Out {
     let o = Command::new("kubectl")
         .arg("--kubeconfig")
         .arg(kubeconfig)

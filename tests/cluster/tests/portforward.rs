@@ -236,19 +236,34 @@ pub async fn an_agent_container_without_an_agent_binary_is_not_ready() {
 
 /// One HTTP/1.1 GET over a fresh port-forward to the agent; (status, body).
 async fn http_get(pods: &Api<Pod>, pod: &str, path: &str) -> (u16, String) {
-    let mut pf = pods.portforward(pod, &[2332]).await.unwrap();
-    let mut s = pf.take_stream(2332).unwrap();
+    try_http_get(pods, pod, path)
+        .await
+        .expect("GET through port-forward")
+}
+
+/// [`http_get`], failing softly (nothing listening yet, a refused port-forward).
+pub async fn try_http_get(pods: &Api<Pod>, pod: &str, path: &str) -> Result<(u16, String), String> {
+    let mut pf = pods
+        .portforward(pod, &[2332])
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut s = pf.take_stream(2332).ok_or("no stream")?;
     let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
+    s.write_all(req.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
     let mut resp = String::new();
     tokio::time::timeout(Duration::from_secs(5), s.read_to_string(&mut resp))
         .await
-        .unwrap()
-        .unwrap();
-    let code = resp.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let code = resp
+        .get(9..12)
+        .and_then(|c| c.parse().ok())
+        .ok_or(format!("no HTTP answer: {resp:?}"))?;
     let body = resp
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
-    (code, body)
+    Ok((code, body))
 }

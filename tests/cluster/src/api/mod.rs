@@ -1,5 +1,6 @@
 //! The API server's request handling: discovery, RBAC, and the verbs on objects.
 
+pub mod ephemeral;
 pub mod objects;
 pub mod query;
 pub mod route;
@@ -15,7 +16,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response};
 use serde_json::Value;
 
-use crate::resources::{self, TIDBCLUSTERS};
+use crate::resources::{self, PODS, TIDBCLUSTERS};
 use crate::state::{Shared, lock};
 use crate::status::ApiError;
 use route::{Route, Target};
@@ -133,9 +134,11 @@ async fn object(
     if t.sub.as_deref() == Some("portforward") {
         return crate::portforward::handle(shared, req, t, &q).await;
     }
+    let ephemeral = std::ptr::eq(t.res, &PODS) && t.sub.as_deref() == Some("ephemeralcontainers");
     match t.sub.as_deref() {
         None => {}
         Some("status") if verb == "get" => {}
+        Some("ephemeralcontainers") if ephemeral && t.name.is_some() => {}
         Some(_) => return Err(ApiError::path_not_found()),
     }
     if t.res.namespaced && t.name.is_some() && t.ns.is_none() {
@@ -163,6 +166,14 @@ async fn object(
         user_agent: &user_agent,
     };
     let (code, v) = match method {
+        Method::GET if ephemeral => (200, ephemeral::get(&ctx)?),
+        Method::PUT if ephemeral => (200, ephemeral::update(&ctx, &body)?),
+        Method::PATCH if ephemeral => (200, ephemeral::patch(&ctx, &body)?),
+        _ if ephemeral => {
+            return Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            ));
+        }
         Method::GET if t.name.is_some() => (200, ctx.get()?),
         Method::GET => (200, ctx.list()?),
         Method::POST if t.name.is_none() => (201, ctx.create(&body)?),

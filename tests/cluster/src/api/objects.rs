@@ -28,15 +28,15 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn ns(&self) -> &str {
+    pub(super) fn ns(&self) -> &str {
         self.t.ns.as_deref().unwrap_or("")
     }
 
-    fn name(&self) -> &str {
+    pub(super) fn name(&self) -> &str {
         self.t.name.as_deref().unwrap_or("")
     }
 
-    fn dry_run(&self) -> Result<bool, ApiError> {
+    pub(super) fn dry_run(&self) -> Result<bool, ApiError> {
         match query::get(self.q, "dryRun") {
             None | Some("") => Ok(false),
             Some("All") => Ok(true),
@@ -48,7 +48,7 @@ impl Ctx<'_> {
 
     /// The field manager: `?fieldManager=` or the User-Agent's program name, as the real server
     /// derives it.
-    fn manager(&self) -> String {
+    pub(super) fn manager(&self) -> String {
         query::get(self.q, "fieldManager")
             .map(str::to_string)
             .unwrap_or_else(|| {
@@ -117,7 +117,7 @@ impl Ctx<'_> {
         }))
     }
 
-    fn body_object(body: &[u8]) -> Result<Value, ApiError> {
+    pub(super) fn body_object(body: &[u8]) -> Result<Value, ApiError> {
         let v: Value = serde_json::from_slice(body)
             .or_else(|_| serde_yaml::from_slice(body))
             .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))?;
@@ -130,7 +130,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn check_kind(&self, obj: &Value) -> Result<(), ApiError> {
+    pub(super) fn check_kind(&self, obj: &Value) -> Result<(), ApiError> {
         let res = self.t.res;
         let kind_ok = obj.get("kind").is_none_or(|k| k == res.kind);
         let av_ok = obj

@@ -24,6 +24,9 @@ fn columns(kind: &str) -> Vec<Value> {
         0,
         "Name must be unique within a namespace.",
     );
+    if let Some(rest) = crate::v2::table::column_definitions(kind) {
+        return std::iter::once(name).chain(rest).collect();
+    }
     let age_col = col(
         "Age",
         "string",
@@ -213,6 +216,9 @@ fn s(v: &Value) -> String {
 
 fn cells(kind: &str, obj: &Value) -> Vec<Value> {
     let name = json!(s(&obj["metadata"]["name"]));
+    if let Some(rest) = crate::v2::table::cells(kind, obj, age) {
+        return std::iter::once(name).chain(rest).collect();
+    }
     match kind {
         "Pod" => {
             let statuses = obj["status"]["containerStatuses"]

@@ -12,9 +12,10 @@ pub use netem_api::contract::CONTAINER_NAME as AGENT;
 /// The agent's default state file.
 use netem_api::contract::STATE_FILE as DEFAULT_STATE_FILE;
 
-/// Whether this container runs the agent.
+/// Whether this container runs the agent: it is named `netem-agent`, or its command is the
+/// `netem-agent` program (ephemeral agents get other names, e.g. `netem-agent-2`).
 pub fn is_agent(c: &Value) -> bool {
-    c["name"] == AGENT
+    c["name"] == AGENT || c["command"][0].as_str().is_some_and(is_agent_program)
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -102,9 +103,11 @@ pub fn agent_argv(
             out.push(a);
         }
     }
-    // Subcommands (e.g. `health`) take no state file; only the server does.
+    // Subcommands (e.g. `health`) take no state file; only the server does, unless told
+    // to keep none (`--no-state-file`, passed through as given).
     let is_subcommand = out.first().is_some_and(|a| !a.starts_with('-'));
-    if !seen && !is_subcommand {
+    let stateless = out.iter().any(|a| a == "--no-state-file");
+    if !seen && !is_subcommand && !stateless {
         out.push("--state-file".into());
         out.push(map(DEFAULT_STATE_FILE));
     }
@@ -170,6 +173,20 @@ mod tests {
         assert_eq!(
             agent_argv(&bare, &json!({}), Path::new("/p"), Path::new("/p/c")),
             ["--state-file=/p/c/rootfs/run/x.json"]
+        );
+    }
+
+    #[test]
+    fn agent_is_recognised_by_program_and_no_state_file_passes_through() {
+        let eph = json!({"name": "netem-agent-2", "command": ["/netem-agent"],
+            "args": ["--listen", "127.0.0.1:2332", "--no-state-file"]});
+        assert!(is_agent(&eph));
+        assert!(!is_agent(
+            &json!({"name": "debugger", "command": ["/bin/sh"]})
+        ));
+        assert_eq!(
+            agent_argv(&eph, &json!({}), Path::new("/p"), Path::new("/p/c")),
+            ["--listen", "127.0.0.1:2332", "--no-state-file"]
         );
     }
 

@@ -1,8 +1,10 @@
 //! A kubelet for one node: starts pods the store holds (netns, containers, readiness
-//! probes, restarts with back-off), reports their status, and tears them down (processes
-//! stopped, netns deleted, pod dir removed) before removing a terminating pod.
+//! probes, restarts with back-off), starts ephemeral containers added to running pods (never
+//! restarted, never ready, as a real kubelet), reports their status, and tears them down
+//! (processes stopped, netns deleted, pod dir removed) before removing a terminating pod.
 
 use std::collections::HashMap;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -40,14 +42,24 @@ pub struct KubeletConfig {
 pub struct Kubelet {
     shared: Arc<Shared>,
     cfg: KubeletConfig,
-    running: Mutex<HashMap<String, watch::Sender<bool>>>,
+    running: Mutex<HashMap<String, PodHandle>>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     seq: AtomicU32,
     stopping: std::sync::atomic::AtomicBool,
 }
 
+/// A running pod's task: how to stop it, and the pod's ephemeral containers as last seen.
+struct PodHandle {
+    stop: watch::Sender<bool>,
+    ephemeral: watch::Sender<Value>,
+}
+
 struct Ctr {
     spec: Value,
+    /// An ephemeral container: never restarted, never ready.
+    ephemeral: bool,
+    /// How an ephemeral container ended (its `terminated` state).
+    exit: Option<Value>,
     /// Why this container cannot run here (reported as ImagePullBackOff).
     unrunnable: Option<String>,
     /// argv of the agent (None: a container this double does not execute; it "runs" idle).
@@ -93,9 +105,10 @@ impl Kubelet {
             let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
             seen.push(uid.clone());
             let deleting = pod["metadata"]["deletionTimestamp"].is_string();
+            let ephemeral = pod["spec"]["ephemeralContainers"].clone();
             match (running.get(&uid), deleting) {
-                (Some(stop), true) => {
-                    let _ = stop.send(true);
+                (Some(h), true) => {
+                    let _ = h.stop.send(true);
                 }
                 (None, true) => {
                     // Never started (or already stopped): nothing to tear down.
@@ -104,19 +117,32 @@ impl Kubelet {
                 }
                 (None, false) => {
                     let (tx, rx) = watch::channel(false);
-                    running.insert(uid.clone(), tx);
+                    let (etx, erx) = watch::channel(ephemeral);
+                    running.insert(
+                        uid.clone(),
+                        PodHandle {
+                            stop: tx,
+                            ephemeral: etx,
+                        },
+                    );
                     let me = self.clone();
-                    let task = tokio::spawn(async move { me.run(pod, rx).await });
+                    let task = tokio::spawn(async move { me.run(pod, rx, erx).await });
                     let mut tasks = lock(&self.tasks);
                     tasks.retain(|t| !t.is_finished());
                     tasks.push(task);
                 }
-                (Some(_), false) => {}
+                (Some(h), false) => {
+                    h.ephemeral.send_if_modified(|cur| {
+                        let changed = *cur != ephemeral;
+                        *cur = ephemeral;
+                        changed
+                    });
+                }
             }
         }
-        for (uid, stop) in running.iter() {
+        for (uid, h) in running.iter() {
             if !seen.contains(uid) {
-                let _ = stop.send(true);
+                let _ = h.stop.send(true);
             }
         }
     }
@@ -124,7 +150,10 @@ impl Kubelet {
     /// Stop every pod and wait (bounded) for their teardown.
     pub async fn shutdown(&self) {
         self.stopping.store(true, Ordering::SeqCst);
-        let stops: Vec<watch::Sender<bool>> = lock(&self.running).values().cloned().collect();
+        let stops: Vec<watch::Sender<bool>> = lock(&self.running)
+            .values()
+            .map(|h| h.stop.clone())
+            .collect();
         for s in &stops {
             let _ = s.send(true);
         }
@@ -157,7 +186,12 @@ impl Kubelet {
         ))
     }
 
-    async fn run(self: Arc<Self>, pod: Value, mut stop: watch::Receiver<bool>) {
+    async fn run(
+        self: Arc<Self>,
+        pod: Value,
+        mut stop: watch::Receiver<bool>,
+        mut ephemeral: watch::Receiver<Value>,
+    ) {
         let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
         let ns = pod["metadata"]["namespace"]
             .as_str()
@@ -199,47 +233,66 @@ impl Kubelet {
         );
         let ip_s = ip.map(|i| i.to_string()).unwrap_or_default();
         let can_exec = netns_name.is_some() && self.cfg.agent_bin.is_some();
-        let now = Instant::now();
+        let new_ctr = |c: Value, ephemeral: bool| {
+            let dir = pod_dir
+                .join("containers")
+                .join(c["name"].as_str().unwrap_or("c"));
+            let agent = container::is_agent(&c) && can_exec;
+            // An agent container in a pod with a network but no agent binary to run: the
+            // honest state is an image that cannot be run, not a ready container.
+            let unrunnable =
+                (container::is_agent(&c) && netns_name.is_some() && !can_exec).then(|| {
+                    format!(
+                        "netem-testcluster has no agent binary (--agent) to run image {}",
+                        c["image"]
+                    )
+                });
+            let now = Instant::now();
+            Ctr {
+                unrunnable: unrunnable.clone(),
+                argv: agent.then(|| container::agent_argv(&c, &pod["spec"], &pod_dir, &dir)),
+                probe: if agent && !ephemeral {
+                    container::probe_argv(&c)
+                } else {
+                    None
+                },
+                ready: !agent && unrunnable.is_none() && !ephemeral,
+                ephemeral,
+                exit: None,
+                spec: c,
+                child: None,
+                restarts: 0,
+                started_at: clock::now_rfc3339(),
+                next_start: now,
+                next_probe: now,
+                dir,
+            }
+        };
         let mut ctrs: Vec<Ctr> = pod["spec"]["containers"]
             .as_array()
             .cloned()
             .unwrap_or_default()
             .into_iter()
-            .map(|c| {
-                let dir = pod_dir
-                    .join("containers")
-                    .join(c["name"].as_str().unwrap_or("c"));
-                let agent = container::is_agent(&c) && can_exec;
-                // An agent container in a pod with a network but no agent binary to run: the
-                // honest state is an image that cannot be run, not a ready container.
-                let unrunnable = (container::is_agent(&c) && netns_name.is_some() && !can_exec)
-                    .then(|| {
-                        format!(
-                            "netem-testcluster has no agent binary (--agent) to run image {}",
-                            c["image"]
-                        )
-                    });
-                Ctr {
-                    unrunnable: unrunnable.clone(),
-                    argv: agent.then(|| container::agent_argv(&c, &pod["spec"], &pod_dir, &dir)),
-                    probe: if agent {
-                        container::probe_argv(&c)
-                    } else {
-                        None
-                    },
-                    ready: !agent && unrunnable.is_none(),
-                    spec: c,
-                    child: None,
-                    restarts: 0,
-                    started_at: start.clone(),
-                    next_start: now,
-                    next_probe: now,
-                    dir,
-                }
-            })
+            .map(|c| new_ctr(c, false))
             .collect();
+        for c in ctrs.iter_mut() {
+            c.started_at = start.clone();
+        }
         let mut last = Value::Null;
+        ephemeral.mark_changed();
         loop {
+            // Ephemeral containers added since the last pass start now, once.
+            if ephemeral.has_changed().unwrap_or(false) {
+                let list = ephemeral.borrow_and_update().clone();
+                for c in list.as_array().cloned().unwrap_or_default() {
+                    if !ctrs
+                        .iter()
+                        .any(|k| k.ephemeral && k.spec["name"] == c["name"])
+                    {
+                        ctrs.push(new_ctr(c, true));
+                    }
+                }
+            }
             for c in ctrs.iter_mut() {
                 self.supervise(c, netns_name.as_deref(), &pod, &ip_s).await;
             }
@@ -272,6 +325,23 @@ impl Kubelet {
         let (Some(argv), Some(ns), Some(bin)) = (&c.argv, netns_name, &self.cfg.agent_bin) else {
             return;
         };
+        if let Some(child) = c.child.as_mut()
+            && let Ok(Some(st)) = child.try_wait()
+            && c.ephemeral
+        {
+            // Ephemeral containers are never restarted: they stay terminated.
+            c.child = None;
+            let code = st.code().unwrap_or(128 + st.signal().unwrap_or(0));
+            c.exit = Some(terminated(
+                c,
+                code,
+                if code == 0 { "Completed" } else { "Error" },
+            ));
+            return;
+        }
+        if c.exit.is_some() {
+            return;
+        }
         if let Some(child) = c.child.as_mut()
             && let Ok(Some(_)) = child.try_wait()
         {
@@ -318,8 +388,9 @@ impl Kubelet {
                     c.child = Some(child);
                     c.started_at = clock::now_rfc3339();
                     c.next_probe = now;
-                    c.ready = c.probe.is_none();
+                    c.ready = c.probe.is_none() && !c.ephemeral;
                 }
+                Err(_) if c.ephemeral => c.exit = Some(terminated(c, 128, "StartError")),
                 Err(_) => c.next_start = now + Duration::from_secs(1),
             }
         }
@@ -416,28 +487,48 @@ async fn stop_child(mut child: Child) {
     }
 }
 
+/// The `terminated` state of a container that exited with `code`.
+fn terminated(c: &Ctr, code: i32, reason: &str) -> Value {
+    json!({"exitCode": code, "reason": reason, "startedAt": c.started_at,
+           "finishedAt": clock::now_rfc3339(), "containerID": container_id(c)})
+}
+
+fn container_id(c: &Ctr) -> String {
+    format!(
+        "containerd://{}",
+        clock::new_uid_for(c.spec["name"].as_str().unwrap_or(""), &c.started_at)
+    )
+}
+
+fn container_status(c: &Ctr) -> Value {
+    let name = c.spec["name"].as_str().unwrap_or("");
+    let running = (c.argv.is_none() && c.unrunnable.is_none()) || c.child.is_some();
+    let state = if let Some(why) = &c.unrunnable {
+        json!({"waiting": {"reason": "ImagePullBackOff", "message": why}})
+    } else if let Some(t) = &c.exit {
+        json!({ "terminated": t })
+    } else if running {
+        json!({"running": {"startedAt": c.started_at}})
+    } else {
+        json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off restarting failed container {name}")}})
+    };
+    let mut st = json!({"name": name, "image": c.spec["image"], "imageID": "",
+           "containerID": container_id(c), "ready": c.ready, "restartCount": c.restarts,
+           "state": state, "lastState": {}});
+    // The prober sets `started` for regular containers only.
+    if !c.ephemeral {
+        st["started"] = json!(running);
+    }
+    st
+}
+
 fn pod_status(ctrs: &[Ctr], ip: &str, start: &str) -> Value {
-    let all_ready = ctrs.iter().all(|c| c.ready);
+    let (ephemeral, regular): (Vec<&Ctr>, Vec<&Ctr>) = ctrs.iter().partition(|c| c.ephemeral);
+    let all_ready = regular.iter().all(|c| c.ready);
     let b = |x: bool| if x { "True" } else { "False" };
-    let statuses: Vec<Value> = ctrs
-        .iter()
-        .map(|c| {
-            let name = c.spec["name"].as_str().unwrap_or("");
-            let running = (c.argv.is_none() && c.unrunnable.is_none()) || c.child.is_some();
-            let state = if let Some(why) = &c.unrunnable {
-                json!({"waiting": {"reason": "ImagePullBackOff", "message": why}})
-            } else if running {
-                json!({"running": {"startedAt": c.started_at}})
-            } else {
-                json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off restarting failed container {name}")}})
-            };
-            json!({"name": name, "image": c.spec["image"], "imageID": "",
-                   "containerID": format!("containerd://{}", clock::new_uid_for(name, start)),
-                   "ready": c.ready, "started": running, "restartCount": c.restarts, "state": state})
-        })
-        .collect();
+    let statuses: Vec<Value> = regular.iter().map(|c| container_status(c)).collect();
     let cond = |t: &str, s: &str| json!({"type": t, "status": s, "lastProbeTime": null, "lastTransitionTime": start});
-    json!({
+    let mut status = json!({
         "phase": "Running",
         "conditions": [cond("PodReadyToStartContainers", "True"), cond("Initialized", "True"),
                        cond("Ready", b(all_ready)), cond("ContainersReady", b(all_ready)), cond("PodScheduled", "True")],
@@ -446,5 +537,14 @@ fn pod_status(ctrs: &[Ctr], ip: &str, start: &str) -> Value {
         "startTime": start,
         "qosClass": "BestEffort",
         "containerStatuses": statuses,
-    })
+    });
+    if !ephemeral.is_empty() {
+        status["ephemeralContainerStatuses"] = json!(
+            ephemeral
+                .iter()
+                .map(|c| container_status(c))
+                .collect::<Vec<_>>()
+        );
+    }
+    status
 }

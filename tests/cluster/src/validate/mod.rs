@@ -1,6 +1,8 @@
 //! Field validation the real server applies to the built-in types we serve (the subset that a
 //! buggy patch could trip: container names, selectors, immutable fields).
 
+pub mod ephemeral;
+
 use std::collections::HashSet;
 
 use serde_json::Value;
@@ -65,7 +67,10 @@ pub fn validate(kind: &str, obj: &Value) -> Vec<FieldCause> {
         });
     }
     match kind {
-        "Pod" => containers(&obj["spec"], "spec", &mut out),
+        "Pod" => {
+            containers(&obj["spec"], "spec", &mut out);
+            out.extend(ephemeral::validate_spec(&obj["spec"], "spec"));
+        }
         "StatefulSet" => {
             containers(
                 &obj["spec"]["template"]["spec"],
@@ -86,6 +91,16 @@ pub fn validate(kind: &str, obj: &Value) -> Vec<FieldCause> {
             }
         }
         _ => {}
+    }
+    out
+}
+
+/// Validate an object of `kind` about to be created: [`validate`], and no ephemeral
+/// containers on a new pod.
+pub fn validate_create(kind: &str, obj: &Value) -> Vec<FieldCause> {
+    let mut out = validate(kind, obj);
+    if kind == "Pod" {
+        out.extend(ephemeral::validate_create(obj));
     }
     out
 }
