@@ -261,6 +261,8 @@ mod tests {
             ip: None,
             agent_image: Some("agent".into()),
             agent_exposed: false,
+            agent_kind: Some(crate::pods::AgentKind::Sidecar),
+            agent_container: "netem-agent".into(),
             not_running: None,
             agent_trouble: None,
         }

@@ -174,13 +174,7 @@ async fn remote(conn: &ConnectionArgs, partial: &str, pods: bool) -> anyhow::Res
         out.extend(
             list.items
                 .into_iter()
-                .filter(|p| {
-                    p.spec.as_ref().is_some_and(|s| {
-                        s.containers
-                            .iter()
-                            .any(|c| c.name == crate::pods::AGENT_CONTAINER)
-                    })
-                })
+                .filter(|p| crate::pods::pod_info(p).has_agent())
                 .filter_map(|p| p.metadata.name),
         );
     } else {

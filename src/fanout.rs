@@ -203,6 +203,8 @@ mod tests {
             ip: None,
             agent_image: agent.then(|| "agent".into()),
             agent_exposed: false,
+            agent_kind: agent.then_some(crate::pods::AgentKind::Sidecar),
+            agent_container: "netem-agent".into(),
             not_running: None,
             agent_trouble: None,
         }

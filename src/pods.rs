@@ -13,6 +13,8 @@ use k8s_openapi::api::core::v1::{Container, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::api::{Api, ListParams};
 
+use netem_api::contract;
+
 use crate::target::Target;
 
 /// Name of the agent's container in a pod (one definition, shared with inject).
@@ -39,12 +41,74 @@ pub struct PodInfo {
     pub ip: Option<String>,
     /// The agent container's image; `None` when the pod has no agent.
     pub agent_image: Option<String>,
+    /// How the agent runs in the pod; `None` when the pod has no agent.
+    pub agent_kind: Option<AgentKind>,
+    /// The agent container's name (`netem-agent`, or `netem-agent-N` for an ephemeral one).
+    pub agent_container: String,
     /// Whether the agent also listens on the pod IP (`inject --expose`: it declares its port).
     pub agent_exposed: bool,
     /// Why the pod cannot be reached now (not Running, being deleted), if so.
     pub not_running: Option<String>,
     /// The agent container's state when it is not running (e.g. "waiting: CrashLoopBackOff").
     pub agent_trouble: Option<String>,
+}
+
+/// How the agent runs in a pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentKind {
+    /// A container of the pod template (`inject`): restarted with the pod's policy.
+    Sidecar,
+    /// An ephemeral container (`inject --ephemeral`): added to the running pod, never
+    /// restarted, never removed.
+    Ephemeral,
+}
+
+impl AgentKind {
+    /// `sidecar` or `ephemeral`, as status shows it.
+    pub fn word(self) -> &'static str {
+        match self {
+            AgentKind::Sidecar => "sidecar",
+            AgentKind::Ephemeral => "ephemeral",
+        }
+    }
+}
+
+/// The agent of a pod: (kind, container name, image, declared ports). A sidecar (a plain
+/// container or a native sidecar, i.e. an init container that keeps running) named
+/// `netem-agent` comes first; otherwise the newest running ephemeral agent
+/// (`netem-agent-N`), else the newest one.
+fn find_agent(pod: &Pod) -> Option<(AgentKind, String, String, Vec<i32>)> {
+    let spec = pod.spec.as_ref()?;
+    let ports = |p: &Option<Vec<k8s_openapi::api::core::v1::ContainerPort>>| {
+        p.iter().flatten().map(|p| p.container_port).collect()
+    };
+    if let Some(c) = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .find(|c: &&Container| c.name == AGENT_CONTAINER)
+    {
+        let image = c.image.clone().unwrap_or_default();
+        return Some((AgentKind::Sidecar, c.name.clone(), image, ports(&c.ports)));
+    }
+    let running = |name: &str| {
+        pod.status
+            .as_ref()
+            .and_then(|s| s.ephemeral_container_statuses.as_ref())
+            .into_iter()
+            .flatten()
+            .any(|st| st.name == name && st.state.as_ref().is_some_and(|s| s.running.is_some()))
+    };
+    spec.ephemeral_containers
+        .iter()
+        .flatten()
+        .filter_map(|c| contract::ephemeral_index(&c.name).map(|n| (n, c)))
+        .max_by_key(|(n, c)| (running(&c.name), *n))
+        .map(|(_, c)| {
+            let image = c.image.clone().unwrap_or_default();
+            (AgentKind::Ephemeral, c.name.clone(), image, ports(&c.ports))
+        })
 }
 
 impl PodInfo {
@@ -64,8 +128,8 @@ impl PodInfo {
     /// The agent container's name, for hints (`kubectl logs POD -c netem-agent`).
     pub fn logs_hint(&self) -> String {
         format!(
-            "kubectl logs -n {} {} -c {AGENT_CONTAINER}",
-            self.namespace, self.name
+            "kubectl logs -n {} {} -c {}",
+            self.namespace, self.name, self.agent_container
         )
     }
 }
@@ -76,14 +140,10 @@ pub fn pod_info(pod: &Pod) -> PodInfo {
     let labels = meta.labels.as_ref();
     let spec = pod.spec.as_ref();
     let status = pod.status.as_ref();
-    // The agent may be a plain container or a native sidecar (an init container that
-    // keeps running); either way it is named netem-agent.
-    let agent = spec.and_then(|s| {
-        s.containers
-            .iter()
-            .chain(s.init_containers.iter().flatten())
-            .find(|c: &&Container| c.name == AGENT_CONTAINER)
-    });
+    let agent = find_agent(pod);
+    let agent_container = agent
+        .as_ref()
+        .map_or(AGENT_CONTAINER.to_string(), |a| a.1.clone());
     let phase = status.and_then(|s| s.phase.clone()).unwrap_or_default();
     let not_running = if meta.deletion_timestamp.is_some() {
         Some("the pod is being deleted".to_string())
@@ -98,7 +158,8 @@ pub fn pod_info(pod: &Pod) -> PodInfo {
             .iter()
             .flatten()
             .chain(s.init_container_statuses.iter().flatten())
-            .find(|c| c.name == AGENT_CONTAINER)
+            .chain(s.ephemeral_container_statuses.iter().flatten())
+            .find(|c| c.name == agent_container)
             .and_then(|c| c.state.as_ref())
             .and_then(|state| {
                 if let Some(w) = &state.waiting {
@@ -129,13 +190,12 @@ pub fn pod_info(pod: &Pod) -> PodInfo {
             .cloned(),
         node: spec.and_then(|s| s.node_name.clone()),
         ip: status.and_then(|s| s.pod_ip.clone()),
-        agent_image: agent.map(|c| c.image.clone().unwrap_or_default()),
-        agent_exposed: agent.is_some_and(|c| {
-            c.ports
-                .iter()
-                .flatten()
-                .any(|p| p.container_port == i32::from(netem_api::wire::DEFAULT_PORT))
-        }),
+        agent_exposed: agent
+            .as_ref()
+            .is_some_and(|a| a.3.contains(&i32::from(netem_api::wire::DEFAULT_PORT))),
+        agent_kind: agent.as_ref().map(|a| a.0),
+        agent_image: agent.map(|a| a.2),
+        agent_container,
         not_running,
         agent_trouble,
     }
@@ -448,6 +508,54 @@ mod tests {
             info.agent_trouble.as_deref(),
             Some("waiting: CrashLoopBackOff")
         );
+    }
+
+    #[test]
+    fn ephemeral_agents_count_newest_running_first() {
+        let status = |name: &str, state: serde_json::Value| {
+            serde_json::json!({"name": name, "image": "a", "imageID": "", "ready": false,
+                "restartCount": 0, "state": state})
+        };
+        let p = |statuses: Vec<serde_json::Value>| {
+            pod(serde_json::json!({
+                "metadata": {"name": "p", "namespace": "n"},
+                "spec": {"containers": [{"name": "app"}],
+                         "ephemeralContainers": [
+                             {"name": "debugger", "image": "busybox"},
+                             {"name": "netem-agent-1", "image": "agent:1"},
+                             {"name": "netem-agent-2", "image": "agent:2"}]},
+                "status": {"phase": "Running", "ephemeralContainerStatuses": statuses}
+            }))
+        };
+        let done = serde_json::json!({"terminated": {"exitCode": 0, "reason": "Completed"}});
+        let running = serde_json::json!({"running": {}});
+        // The first one still runs, the second stopped: the running one is the agent.
+        let info = pod_info(&p(vec![
+            status("netem-agent-1", running.clone()),
+            status("netem-agent-2", done.clone()),
+        ]));
+        assert_eq!(info.agent_kind, Some(AgentKind::Ephemeral));
+        assert_eq!(info.agent_container, "netem-agent-1");
+        assert_eq!(info.agent_image.as_deref(), Some("agent:1"));
+        assert_eq!(info.agent_trouble, None);
+        assert!(info.logs_hint().ends_with("-c netem-agent-1"));
+        // None runs: the newest, with why it does not.
+        let info = pod_info(&p(vec![
+            status("netem-agent-1", done.clone()),
+            status("netem-agent-2", done),
+        ]));
+        assert_eq!(info.agent_container, "netem-agent-2");
+        assert_eq!(info.agent_trouble.as_deref(), Some("terminated: Completed"));
+        // A sidecar agent wins over ephemeral ones.
+        let mut both = p(vec![status("netem-agent-1", running)]);
+        both.spec.as_mut().unwrap().containers.push(Container {
+            name: "netem-agent".into(),
+            image: Some("agent:side".into()),
+            ..Container::default()
+        });
+        let info = pod_info(&both);
+        assert_eq!(info.agent_kind, Some(AgentKind::Sidecar));
+        assert_eq!(info.agent_image.as_deref(), Some("agent:side"));
     }
 
     #[test]

@@ -87,6 +87,8 @@ pub struct StatusItem {
     pub ip: Option<String>,
     /// Agent container image.
     pub image: Option<String>,
+    /// How the agent runs: `sidecar` (`inject`) or `ephemeral` (`inject --ephemeral`).
+    pub agent_kind: Option<crate::pods::AgentKind>,
     /// Whether the agent also listens on the pod IP (`inject --expose`).
     pub exposed: bool,
     /// "ok" when the agent answered, else "error".
@@ -129,6 +131,7 @@ pub fn status_list(outcomes: &[Outcome<NetemState>]) -> StatusList {
                 node: p.node.clone(),
                 ip: p.ip.clone(),
                 image: p.agent_image.clone(),
+                agent_kind: p.agent_kind,
                 exposed: p.agent_exposed,
                 state: "ok",
                 interface: None,
@@ -185,7 +188,7 @@ fn table(list: &StatusList, wide: bool, qualify: bool) -> String {
         "AGENT",
     ];
     if wide {
-        header.extend(["NODE", "IP", "EXPOSED", "IMAGE"]);
+        header.extend(["NODE", "IP", "KIND", "EXPOSED", "IMAGE"]);
     }
     t.set_header(header);
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
@@ -209,9 +212,11 @@ fn table(list: &StatusList, wide: bool, qualify: bool) -> String {
         ];
         if wide {
             let exposed = if item.exposed { "yes" } else { "no" };
+            let kind = item.agent_kind.map_or("-", |k| k.word());
             row.extend([
                 dash(&item.node),
                 dash(&item.ip),
+                kind.to_string(),
                 exposed.to_string(),
                 dash(&item.image),
             ]);
@@ -249,6 +254,8 @@ mod tests {
             ip: Some("10.0.0.2".into()),
             agent_image: Some("agent:1".into()),
             agent_exposed: false,
+            agent_kind: Some(crate::pods::AgentKind::Sidecar),
+            agent_container: "netem-agent".into(),
             not_running: None,
             agent_trouble: None,
         }
@@ -315,12 +322,12 @@ mod tests {
             json,
             serde_json::json!({"items": [
                 {"namespace": "default", "pod": "basic-pd-0", "component": "pd",
-                 "node": "node-1", "ip": "10.0.0.2", "image": "agent:1", "exposed": false, "state": "ok",
+                 "node": "node-1", "ip": "10.0.0.2", "image": "agent:1", "agent_kind": "sidecar", "exposed": false, "state": "ok",
                  "interface": "eth0", "root_qdisc": "netem", "netem": {"delay": "20ms"},
                  "settings": "delay 20ms", "managed": true,
                  "expires_at": "2026-01-02T03:04:05Z", "ttl_remaining": "9m58s", "error": null},
                 {"namespace": "default", "pod": "basic-pd-1", "component": "pd",
-                 "node": "node-1", "ip": "10.0.0.2", "image": "agent:1", "exposed": false, "state": "error",
+                 "node": "node-1", "ip": "10.0.0.2", "image": "agent:1", "agent_kind": "sidecar", "exposed": false, "state": "error",
                  "interface": null, "root_qdisc": null, "netem": null, "settings": null,
                  "managed": null, "expires_at": null, "ttl_remaining": null,
                  "error": {"cause": "no-netem", "message": "no sch_netem", "hint": "modprobe"}}
@@ -350,10 +357,13 @@ mod tests {
             wide.lines()
                 .next()
                 .unwrap()
-                .ends_with("NODE     IP         EXPOSED   IMAGE"),
+                .ends_with("NODE     IP         KIND      EXPOSED   IMAGE"),
             "{wide}"
         );
         assert!(wide.contains("default/basic-pd-0"), "{wide}");
-        assert!(wide.contains("10.0.0.2   no        agent:1"), "{wide}");
+        assert!(
+            wide.contains("10.0.0.2   sidecar   no        agent:1"),
+            "{wide}"
+        );
     }
 }

@@ -113,6 +113,46 @@ pub fn expose(container: &mut Value) {
     }]);
 }
 
+/// The agent as an ephemeral container (`inject --ephemeral`), added to a running pod
+/// through `pods/ephemeralcontainers` without restarting it, named [`ephemeral_name`].
+///
+/// The API refuses ports, probes, resources and new volumes on ephemeral containers, so it
+/// has none of those: it keeps no state file (`--no-state-file`; a restarted agent does not
+/// exist here, as ephemeral containers are never restarted, and a later one recognises the
+/// netem qdisc its predecessor made by the qdisc's own handle), and listens on loopback only.
+pub fn ephemeral_container(image: &str, name: &str) -> Value {
+    let mut c = container(image);
+    let obj = c.as_object_mut().expect("container() is an object");
+    for field in [
+        "resources",
+        "readinessProbe",
+        "livenessProbe",
+        "startupProbe",
+        "ports",
+        "volumeMounts",
+    ] {
+        obj.remove(field);
+    }
+    c["name"] = json!(name);
+    c["args"] = json!(["--listen", LISTEN, "--no-state-file"]);
+    c
+}
+
+/// Name of the `n`th ephemeral agent of a pod (`netem-agent-1`, ...). An ephemeral
+/// container can be neither removed nor restarted, so an inject into a pod whose earlier
+/// ephemeral agent stopped starts the next one.
+pub fn ephemeral_name(n: u32) -> String {
+    format!("{CONTAINER_NAME}-{n}")
+}
+
+/// The `n` of an ephemeral agent's name ([`ephemeral_name`]), if it is one.
+pub fn ephemeral_index(name: &str) -> Option<u32> {
+    let n = name.strip_prefix(CONTAINER_NAME)?.strip_prefix('-')?;
+    (!n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| n.parse().ok())
+        .flatten()
+}
+
 /// The emptyDir that gives the agent a writable [`RUN_DIR`] under a read-only root
 /// filesystem; memory-backed and tiny, it holds one small JSON file.
 pub fn volume() -> Value {
@@ -149,6 +189,33 @@ mod tests {
         assert_eq!(c["args"], json!(["--listen", "0.0.0.0:2332"]));
         assert_eq!(c["ports"][0]["containerPort"], 2332);
         assert_eq!(c["ports"][0]["name"], PORT_NAME);
+    }
+
+    #[test]
+    fn ephemeral_agents_have_nothing_the_api_refuses_there() {
+        let c = ephemeral_container("x", &ephemeral_name(2));
+        assert_eq!(c["name"], "netem-agent-2");
+        for refused in [
+            "resources",
+            "readinessProbe",
+            "livenessProbe",
+            "ports",
+            "volumeMounts",
+        ] {
+            assert!(c.get(refused).is_none(), "{refused}");
+        }
+        assert_eq!(c["args"], json!(["--listen", LISTEN, "--no-state-file"]));
+        assert_eq!(c["securityContext"], container("x")["securityContext"]);
+        assert_eq!(ephemeral_index("netem-agent-2"), Some(2));
+        for not in [
+            "netem-agent",
+            "netem-agent-",
+            "netem-agent-02",
+            "netem-agent-x",
+            "other-1",
+        ] {
+            assert_eq!(ephemeral_index(not), None, "{not}");
+        }
     }
 
     #[test]

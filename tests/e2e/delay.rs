@@ -208,6 +208,7 @@ pub async fn status_json_shape_is_pinned() {
         "node",
         "ip",
         "image",
+        "agent_kind",
         "exposed",
         "state",
         "interface",
