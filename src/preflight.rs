@@ -69,7 +69,7 @@ pub fn host_network(obj: &Value, slots: &[Slot]) -> Result<(), Refusal> {
             .pointer(&format!("{}/hostNetwork", slot.base))
             .and_then(Value::as_bool);
         match slot.kind {
-            SlotKind::StatefulSet => own.unwrap_or(false),
+            SlotKind::StatefulSet | SlotKind::Pod => own.unwrap_or(false),
             SlotKind::TidbComponent => own
                 .or_else(|| obj.pointer("/spec/hostNetwork").and_then(Value::as_bool))
                 .unwrap_or(false),

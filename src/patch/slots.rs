@@ -17,6 +17,8 @@ pub enum SlotKind {
     TidbComponent,
     /// The pod template of a StatefulSet.
     StatefulSet,
+    /// A running pod, for ephemeral agents: the pod is its own slot.
+    Pod,
 }
 
 /// One place in an object that carries a pod's extra containers and volumes.
@@ -64,6 +66,18 @@ impl Slot {
         }
     }
 
+    /// A running pod called `name` (`inject --ephemeral`): its ephemeral containers.
+    pub fn pod(name: &str) -> Slot {
+        Slot {
+            name: name.to_string(),
+            kind: SlotKind::Pod,
+            base: "/spec".into(),
+            containers: "/spec/ephemeralContainers".into(),
+            volumes: "/spec/volumes".into(),
+            replicas: String::new(),
+        }
+    }
+
     /// The container list may vanish when it becomes empty only where it is optional
     /// (a StatefulSet's `containers` is required and always keeps its main container).
     pub fn containers_optional(&self) -> bool {
@@ -74,7 +88,7 @@ impl Slot {
     /// a TidbCluster component without replicas to 0).
     pub fn replicas(&self, obj: &Value) -> u64 {
         let default = match self.kind {
-            SlotKind::StatefulSet => 1,
+            SlotKind::StatefulSet | SlotKind::Pod => 1,
             SlotKind::TidbComponent => 0,
         };
         obj.pointer(&self.replicas)
