@@ -540,3 +540,39 @@ pub async fn pdms_entries_each_get_the_agent() {
     assert_eq!(tc_spec(&env), before);
     env.cluster.shutdown().await;
 }
+
+pub async fn a_users_own_netem_agent_container_is_never_replaced_or_removed() {
+    let env = start_cluster().await;
+    let mut tc = netem_testcluster::basic_tidbcluster("default", "basic");
+    let users = json!({"name": "netem-agent", "image": "busybox:1.36", "command": ["sleep", "1d"]});
+    tc["spec"]["pd"]["additionalContainers"] = json!([users]);
+    env.cluster.create(tc).unwrap();
+    let before = tc_spec(&env);
+
+    for args in [
+        &["inject", "tc/basic", "--yes"][..],
+        &["eject", "tc/basic", "--yes"],
+        &["inject", "tc/basic", "--dry-run"],
+    ] {
+        let run = netem(&env, args).await.failed();
+        let errors: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{run}");
+        assert!(
+            errors[0].starts_with(
+                "error: tidbcluster/basic: pd: /spec/pd/additionalContainers has a container named \"netem-agent\" that kubectl-netem did not write"
+            ) && errors[0].contains("rename yours or remove it"),
+            "{run}"
+        );
+    }
+    assert!(
+        patches(&env, "/tidbclusters/").is_empty(),
+        "not even a dry run is sent"
+    );
+    assert_eq!(tc_spec(&env), before);
+    assert_eq!(tc_spec(&env)["pd"]["additionalContainers"], json!([users]));
+    env.cluster.shutdown().await;
+}

@@ -12,9 +12,15 @@ pub use netem_api::contract::CONTAINER_NAME as AGENT;
 /// The agent's default state file.
 use netem_api::contract::STATE_FILE as DEFAULT_STATE_FILE;
 
-/// Whether this container runs the agent.
+/// Whether this container runs the agent: named like it, and running the agent binary (or
+/// the image's entrypoint, when no command is given). A user's own container that happens to
+/// carry the name but runs something else (e.g. busybox `sleep`) is not run as the agent.
 pub fn is_agent(c: &Value) -> bool {
     c["name"] == AGENT
+        && match strings(&c["command"]).first() {
+            None => true,
+            Some(program) => is_agent_program(program),
+        }
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -171,6 +177,22 @@ mod tests {
             agent_argv(&bare, &json!({}), Path::new("/p"), Path::new("/p/c")),
             ["--state-file=/p/c/rootfs/run/x.json"]
         );
+    }
+
+    #[test]
+    fn a_container_of_the_agents_name_running_something_else_is_not_the_agent() {
+        assert!(is_agent(
+            &json!({"name": "netem-agent", "command": ["/netem-agent"]})
+        ));
+        assert!(is_agent(
+            &json!({"name": "netem-agent", "args": ["--listen", "127.0.0.1:2332"]})
+        ));
+        assert!(!is_agent(
+            &json!({"name": "netem-agent", "image": "busybox", "command": ["sleep", "1d"]})
+        ));
+        assert!(!is_agent(
+            &json!({"name": "other", "command": ["/netem-agent"]})
+        ));
     }
 
     #[test]
