@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::{Method, Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use k8s_openapi::api::core::v1::Pod;
@@ -164,6 +164,10 @@ pub fn classify_channel_error(pod: &PodInfo, message: &str) -> PodError {
     PodError::new(Cause::AgentNotAnswering, message.trim().to_string()).hint(hint)
 }
 
+/// The most of an agent's answer the plugin reads: the agent's answers are a few hundred
+/// bytes, so anything near this is not the agent, and is never held in memory whole.
+pub const MAX_ANSWER: usize = 1024 * 1024;
+
 /// How long to wait for the error channel's explanation once the HTTP exchange broke:
 /// the runtime's "connection refused" usually arrives just after the stream closes.
 const ERROR_GRACE: Duration = Duration::from_millis(500);
@@ -204,13 +208,14 @@ pub async fn exchange(
     };
     let outcome = match result {
         Ok(answer) => Ok(answer),
-        Err(e) if !channel_done => {
+        Err(ExchangeError::TooLarge) => Err(answer_too_large(pod)),
+        Err(ExchangeError::Http(e)) if !channel_done => {
             match tokio::time::timeout(ERROR_GRACE, &mut error_channel).await {
                 Ok(Some(msg)) => Err(classify_channel_error(pod, &msg)),
                 _ => Err(broken_exchange(pod, &e)),
             }
         }
-        Err(e) => Err(broken_exchange(pod, &e)),
+        Err(ExchangeError::Http(e)) => Err(broken_exchange(pod, &e)),
     };
     // The exchange is over: let the forwarder close the WebSocket in the background
     // rather than waiting for the server's close frame.
@@ -227,23 +232,70 @@ fn broken_exchange(pod: &PodInfo, e: &hyper::Error) -> PodError {
     )
 }
 
-/// One HTTP/1.1 request over an already open byte stream.
+/// The per-pod error for an answer over [`MAX_ANSWER`].
+fn answer_too_large(pod: &PodInfo) -> PodError {
+    PodError::new(
+        Cause::AgentError,
+        format!(
+            "the answer is larger than {} KiB, the most this plugin reads from an agent; stopped reading",
+            MAX_ANSWER / 1024
+        ),
+    )
+    .hint(format!(
+        "something other than the agent answers on port {DEFAULT_PORT}; see `{}`",
+        pod.logs_hint()
+    ))
+}
+
+/// Why one HTTP exchange over the forwarded stream failed.
+#[derive(Debug)]
+enum ExchangeError {
+    /// The HTTP exchange itself broke.
+    Http(hyper::Error),
+    /// The answer's body is longer than [`MAX_ANSWER`] (reading stopped there).
+    TooLarge,
+}
+
+impl From<hyper::Error> for ExchangeError {
+    fn from(e: hyper::Error) -> Self {
+        ExchangeError::Http(e)
+    }
+}
+
+/// One HTTP/1.1 request over an already open byte stream; at most [`MAX_ANSWER`] bytes of
+/// the answer's body are read.
 async fn http_exchange<S>(
     stream: S,
     request: Request<Full<Bytes>>,
-) -> Result<(StatusCode, Bytes), hyper::Error>
+) -> Result<(StatusCode, Bytes), ExchangeError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     let driver = tokio::spawn(connection);
-    let response = sender.send_request(request).await?;
-    let status = response.status();
-    let body = response.into_body().collect().await?.to_bytes();
+    let response = sender.send_request(request).await;
+    let result = match response {
+        Err(e) => Err(ExchangeError::Http(e)),
+        Ok(response) => {
+            let status = response.status();
+            match Limited::new(response.into_body(), MAX_ANSWER)
+                .collect()
+                .await
+            {
+                Ok(body) => Ok((status, body.to_bytes())),
+                Err(e) => match e.downcast::<hyper::Error>() {
+                    Ok(e) => Err(ExchangeError::Http(*e)),
+                    // Limited's only other error is its LengthLimitError.
+                    Err(_) => Err(ExchangeError::TooLarge),
+                },
+            }
+        }
+    };
     drop(sender);
+    // Stops reading whatever is left of an oversized answer.
     driver.abort();
-    Ok((status, body))
+    result
 }
 
 #[cfg(test)]
@@ -375,6 +427,66 @@ mod tests {
         p.agent_trouble = Some("waiting: CrashLoopBackOff".into());
         let e = classify_channel_error(&p, "refused");
         assert!(e.hint.unwrap().contains("CrashLoopBackOff"));
+    }
+
+    /// Reads the request head from `far`, then answers with `head` and `body_len` bytes of
+    /// body sent in chunks (or as much as the reader takes before it hangs up).
+    async fn answer_with(mut far: tokio::io::DuplexStream, head: String, body_len: usize) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut buf = vec![0u8; 4096];
+        let mut got = Vec::new();
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = far.read(&mut buf).await.unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        if far.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut left = body_len;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            if far.write_all(&chunk[..n]).await.is_err() {
+                return; // the reader stopped: what a capped reader does
+            }
+            left -= n;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_huge_answer_is_refused_at_the_cap_not_read_whole() {
+        // Declared length over the cap, and an unbounded (close-delimited) answer.
+        let heads = [
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
+                64 * MAX_ANSWER
+            ),
+            "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_string(),
+        ];
+        for head in heads {
+            let (near, far) = tokio::io::duplex(64 * 1024);
+            let server = tokio::spawn(answer_with(far, head, 64 * MAX_ANSWER));
+            let result = http_exchange(near, AgentCall::Get.request()).await;
+            assert!(matches!(result, Err(ExchangeError::TooLarge)), "{result:?}");
+            // The far end sees the reader hang up instead of all 64 MiB being taken.
+            tokio::time::timeout(Duration::from_secs(10), server)
+                .await
+                .expect("the sender is released")
+                .unwrap();
+        }
+        let e = answer_too_large(&pod());
+        assert_eq!(e.cause, Cause::AgentError);
+        assert!(e.message.contains("1024 KiB"), "{}", e.message);
+    }
+
+    #[tokio::test]
+    async fn an_answer_just_under_the_cap_is_read() {
+        let (near, far) = tokio::io::duplex(64 * 1024);
+        let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {MAX_ANSWER}\r\n\r\n");
+        tokio::spawn(answer_with(far, head, MAX_ANSWER));
+        let (status, body) = http_exchange(near, AgentCall::Get.request()).await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body.len(), MAX_ANSWER);
     }
 
     #[tokio::test]
