@@ -34,5 +34,6 @@ netem_harness::main! {
     [Root] async inject::operator_managed_statefulsets_need_force,
     [Root] async inject::pdms_entries_each_get_the_agent,
     [Root] async inject::a_users_own_netem_agent_container_is_never_replaced_or_removed,
+    [Root] async inject::an_unpullable_agent_image_is_named_and_eject_recovers_the_stuck_pod,
     [Root, Script] async terminal::inject_asks_on_a_terminal_and_obeys_the_answer,
 }
