@@ -81,16 +81,16 @@ pub fn decode_state(
             .hint("the agent image may not match this plugin's version; compare `kubectl netem --version` with the image")
         });
     }
-    // Every agent error has an ApiError body; anything else (a proxy's page) is shown raw.
+    // Every agent error has an ApiError body; anything else (a proxy's page) is shown raw,
+    // both on one line and bounded.
     let message = match serde_json::from_slice::<ApiError>(body) {
-        Ok(e) => e.error,
+        Ok(e) => one_line(&e.error),
         Err(_) => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
+            let text = one_line(&String::from_utf8_lossy(body));
             if text.is_empty() {
                 format!("HTTP {status}")
             } else {
-                format!("HTTP {status}: {}", truncate(text, 200))
+                format!("HTTP {status}: {text}")
             }
         }
     };
@@ -106,6 +106,21 @@ pub fn decode_state(
         _ => PodError::new(Cause::AgentError, message).hint(pod.logs_hint()),
     };
     Err(err)
+}
+
+/// Text from the far end as one bounded line: whitespace runs become one space, other
+/// control characters are escaped, at most 200 characters are kept.
+fn one_line(s: &str) -> String {
+    let words = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut escaped = String::with_capacity(words.len());
+    for c in words.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_unicode());
+        } else {
+            escaped.push(c);
+        }
+    }
+    truncate(&escaped, 200).to_string()
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -391,6 +406,17 @@ mod tests {
         let e = decode_state(&pod(), StatusCode::BAD_GATEWAY, b"<html>proxy</html>").unwrap_err();
         assert_eq!(e.cause, Cause::AgentError);
         assert_eq!(e.message, "HTTP 502 Bad Gateway: <html>proxy</html>");
+        // A page on several lines, or with control characters, becomes one line.
+        let e = decode_state(
+            &pod(),
+            StatusCode::BAD_GATEWAY,
+            b"<html>\r\n  bad\x0e gateway\n</html>",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "HTTP 502 Bad Gateway: <html> bad\\u{e} gateway </html>"
+        );
 
         let e = decode_state(&pod(), StatusCode::OK, b"not json").unwrap_err();
         assert_eq!(e.cause, Cause::AgentError);
@@ -524,5 +550,32 @@ mod tests {
                 .contains("host: 127.0.0.1:2332"),
             "{request}"
         );
+    }
+
+    mod no_panic {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Any status and body decode to a state or a one-line per-pod error.
+            #[test]
+            fn any_answer_decodes_or_is_a_one_line_error(
+                code in 100u16..1000,
+                body in prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 0..600),
+                    any::<String>().prop_map(String::into_bytes),
+                    "\\{\"(error|interface|netem|delay)\":(\"[^\"]{0,20}\"|[0-9]{1,3}|null|\\{\\})\\}"
+                        .prop_map(String::into_bytes),
+                ],
+            ) {
+                let status = StatusCode::from_u16(code).unwrap();
+                if let Err(e) = decode_state(&pod(), status, &body) {
+                    prop_assert!(!e.message.contains(['\n', '\r']), "{:?}", e.message);
+                    prop_assert!(e.message.chars().count() < 600, "{:?}", e.message);
+                }
+            }
+        }
     }
 }

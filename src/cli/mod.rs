@@ -353,4 +353,57 @@ mod tests {
         let err = Cli::try_parse_from(["kubectl-netem", "delay", "basic-pd-0", "20"]).unwrap_err();
         assert!(err.to_string().contains("missing unit"), "{err}");
     }
+
+    mod no_panic {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Every flag that takes a parsed value, with the command it belongs to.
+        const FLAGS: &[(&[&str], &str)] = &[
+            (&["delay", "basic-pd-0", "20ms"], "--loss"),
+            (&["delay", "basic-pd-0", "20ms"], "--duplicate"),
+            (&["delay", "basic-pd-0", "20ms"], "--corrupt"),
+            (&["delay", "basic-pd-0", "20ms"], "--reorder"),
+            (&["delay", "basic-pd-0", "20ms"], "--correlation"),
+            (&["delay", "basic-pd-0", "20ms"], "--rate"),
+            (&["delay", "basic-pd-0", "20ms"], "--jitter"),
+            (&["delay", "basic-pd-0", "20ms"], "--for"),
+            (&["delay", "basic-pd-0", "20ms"], "--limit"),
+            (&["delay", "basic-pd-0", "20ms"], "--distribution"),
+            (&["delay", "basic-pd-0", "20ms"], "--pod-timeout"),
+            (&["delay", "basic-pd-0", "20ms"], "--parallel"),
+            (&["status"], "--request-timeout"),
+            (&["inject", "tc/basic"], "--image"),
+            (&["inject", "tc/basic"], "--timeout"),
+        ];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Any value for any flag (and as the delay or the target) parses or is refused
+            /// by clap: never a panic, and the reason is on the error's first line.
+            #[test]
+            fn any_flag_value_parses_or_is_refused(
+                flag in 0..FLAGS.len(),
+                value in prop_oneof![
+                    any::<String>(),
+                    "[0-9.+-]{0,24}(ns|us|ms|s|m|h|%|bit|kbit|mbit|gbit|bps|kbps|mbps)?",
+                ],
+            ) {
+                let (command, name) = FLAGS[flag];
+                let mut args = vec!["kubectl-netem"];
+                args.extend_from_slice(command);
+                let with_equals = format!("{name}={value}");
+                args.push(&with_equals);
+                if let Err(e) = Cli::try_parse_from(&args) {
+                    let first = e.to_string().lines().next().unwrap_or_default().to_string();
+                    prop_assert!(first.starts_with("error:"), "{first}");
+                }
+                // The positional delay and target, too.
+                let _ = Cli::try_parse_from(["kubectl-netem", "delay", "basic-pd-0", value.as_str()]);
+                let _ = Cli::try_parse_from(["kubectl-netem", "delay", value.as_str(), "20ms"]);
+                let _ = Cli::try_parse_from(["kubectl-netem", "eject", value.as_str()]);
+            }
+        }
+    }
 }
