@@ -74,6 +74,12 @@ pub enum Command {
     /// Add the netem agent container to a TidbCluster's components (or a StatefulSet).
     ///
     /// The operator then restarts the pods one by one, so this asks first.
+    ///
+    /// The nodes must be able to pull the agent image (--image; by default the one of this
+    /// plugin's version). If they cannot, build it from agent/Containerfile, push it to a
+    /// registry they can pull from (or load it into the nodes, e.g. `kind load docker-image`)
+    /// and pass --image; see "The agent image" in the README. With --wait, a pod that
+    /// cannot pull it (or otherwise cannot become ready) is named within about 20 seconds.
     Inject(InjectArgs),
     /// Remove the netem agent container again, leaving the rest of the spec as it was.
     Eject(EjectArgs),
@@ -98,7 +104,8 @@ pub struct RolloutArgs {
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub component: Vec<String>,
 
-    /// Do not ask for confirmation before pods are restarted.
+    /// Do not ask for confirmation before pods are restarted (or, with --wait after eject,
+    /// before a pod stuck on the old spec is deleted).
     #[arg(short = 'y', long)]
     pub yes: bool,
 
@@ -106,7 +113,8 @@ pub struct RolloutArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Wait until every targeted pod runs (inject) or no longer runs (eject) the agent.
+    /// Wait until every targeted pod runs (inject) or no longer runs (eject) the agent;
+    /// a pod that cannot become ready for 20s stops the wait, naming why.
     #[arg(long)]
     pub wait: bool,
 
@@ -126,7 +134,8 @@ pub struct InjectArgs {
     #[arg(value_name = "TARGET", value_parser = parse_workload)]
     pub target: WorkloadTarget,
 
-    /// Agent image (the node must be able to pull it; build it from agent/Containerfile).
+    /// Agent image; the nodes must be able to pull it (build it from agent/Containerfile,
+    /// push or load it, see "The agent image" in the README).
     #[arg(long, default_value = DEFAULT_IMAGE, value_parser = values::image)]
     pub image: String,
 
@@ -313,6 +322,17 @@ mod tests {
             assert_eq!(err.kind(), clap::error::ErrorKind::DisplayVersion);
             assert!(err.to_string().contains(env!("CARGO_PKG_VERSION")), "{err}");
         }
+    }
+
+    #[test]
+    fn help_states_the_fault_grace_period_it_has() {
+        // Doc comments cannot name the constant; this keeps the two from drifting apart.
+        let secs = crate::rollout::FAULT_GRACE.as_secs();
+        let mut cmd = Cli::command();
+        let inject = cmd.find_subcommand_mut("inject").unwrap();
+        let help = inject.render_long_help().to_string();
+        assert!(help.contains(&format!("about {secs} seconds")), "{help}");
+        assert!(help.contains(&format!("for {secs}s")), "{help}");
     }
 
     #[test]
