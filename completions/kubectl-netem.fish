@@ -41,7 +41,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "complet
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "__complete" -d 'Answer kubectl\'s plugin completion: `kubectl_complete-netem ARGS... PARTIAL` runs this'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s f -l filename -d 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one' -r -F
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l image -d 'Agent image (the node must be able to pull it; build it from agent/Containerfile)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l image -d 'Agent image; the nodes must be able to pull it (build it from agent/Containerfile, push or load it, see "The agent image" in the README)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l component -d 'Only these TidbCluster components (comma separated), e.g. pd,tikv' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l timeout -d 'How long --wait waits' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s n -l namespace -d 'Namespace to use (default: the context\'s namespace, else "default")' -r
@@ -51,9 +51,9 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l c
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l expose -d 'Also make the agent listen on the pod IP, port 2332, and declare the port, so `curl POD_IP:2332/latency/20ms` works from inside the cluster. Anyone who can reach the pod network can then change the pod\'s network; the default is loopback only, reached through the API server\'s port-forward (RBAC on pods/portforward)'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s y -l yes -d 'Do not ask for confirmation before pods are restarted'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s y -l yes -d 'Do not ask for confirmation before pods are restarted (or, with --wait after eject, before a pod stuck on the old spec is deleted)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l dry-run -d 'Print the exact patch and change nothing (server-side dry run where supported)'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l wait -d 'Wait until every targeted pod runs (inject) or no longer runs (eject) the agent'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l wait -d 'Wait until every targeted pod runs (inject) or no longer runs (eject) the agent; a pod that cannot become ready for 20s stops the wait, naming why'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l force -d 'Patch a StatefulSet even though an operator manages it (it may undo the change)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s V -l version -d 'Print version'
@@ -66,9 +66,9 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l ku
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s y -l yes -d 'Do not ask for confirmation before pods are restarted'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s y -l yes -d 'Do not ask for confirmation before pods are restarted (or, with --wait after eject, before a pod stuck on the old spec is deleted)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l dry-run -d 'Print the exact patch and change nothing (server-side dry run where supported)'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l wait -d 'Wait until every targeted pod runs (inject) or no longer runs (eject) the agent'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l wait -d 'Wait until every targeted pod runs (inject) or no longer runs (eject) the agent; a pod that cannot become ready for 20s stops the wait, naming why'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l force -d 'Patch a StatefulSet even though an operator manages it (it may undo the change)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s h -l help -d 'Print help'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s V -l version -d 'Print version'

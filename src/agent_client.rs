@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::{Method, Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use k8s_openapi::api::core::v1::Pod;
@@ -81,16 +81,16 @@ pub fn decode_state(
             .hint("the agent image may not match this plugin's version; compare `kubectl netem --version` with the image")
         });
     }
-    // Every agent error has an ApiError body; anything else (a proxy's page) is shown raw.
+    // Every agent error has an ApiError body; anything else (a proxy's page) is shown raw,
+    // both on one line and bounded.
     let message = match serde_json::from_slice::<ApiError>(body) {
-        Ok(e) => e.error,
+        Ok(e) => one_line(&e.error),
         Err(_) => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
+            let text = one_line(&String::from_utf8_lossy(body));
             if text.is_empty() {
                 format!("HTTP {status}")
             } else {
-                format!("HTTP {status}: {}", truncate(text, 200))
+                format!("HTTP {status}: {text}")
             }
         }
     };
@@ -106,6 +106,21 @@ pub fn decode_state(
         _ => PodError::new(Cause::AgentError, message).hint(pod.logs_hint()),
     };
     Err(err)
+}
+
+/// Text from the far end as one bounded line: whitespace runs become one space, other
+/// control characters are escaped, at most 200 characters are kept.
+fn one_line(s: &str) -> String {
+    let words = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut escaped = String::with_capacity(words.len());
+    for c in words.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_unicode());
+        } else {
+            escaped.push(c);
+        }
+    }
+    truncate(&escaped, 200).to_string()
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -164,6 +179,10 @@ pub fn classify_channel_error(pod: &PodInfo, message: &str) -> PodError {
     PodError::new(Cause::AgentNotAnswering, message.trim().to_string()).hint(hint)
 }
 
+/// The most of an agent's answer the plugin reads: the agent's answers are a few hundred
+/// bytes, so anything near this is not the agent, and is never held in memory whole.
+pub const MAX_ANSWER: usize = 1024 * 1024;
+
 /// How long to wait for the error channel's explanation once the HTTP exchange broke:
 /// the runtime's "connection refused" usually arrives just after the stream closes.
 const ERROR_GRACE: Duration = Duration::from_millis(500);
@@ -204,13 +223,14 @@ pub async fn exchange(
     };
     let outcome = match result {
         Ok(answer) => Ok(answer),
-        Err(e) if !channel_done => {
+        Err(ExchangeError::TooLarge) => Err(answer_too_large(pod)),
+        Err(ExchangeError::Http(e)) if !channel_done => {
             match tokio::time::timeout(ERROR_GRACE, &mut error_channel).await {
                 Ok(Some(msg)) => Err(classify_channel_error(pod, &msg)),
                 _ => Err(broken_exchange(pod, &e)),
             }
         }
-        Err(e) => Err(broken_exchange(pod, &e)),
+        Err(ExchangeError::Http(e)) => Err(broken_exchange(pod, &e)),
     };
     // The exchange is over: let the forwarder close the WebSocket in the background
     // rather than waiting for the server's close frame.
@@ -227,23 +247,70 @@ fn broken_exchange(pod: &PodInfo, e: &hyper::Error) -> PodError {
     )
 }
 
-/// One HTTP/1.1 request over an already open byte stream.
+/// The per-pod error for an answer over [`MAX_ANSWER`].
+fn answer_too_large(pod: &PodInfo) -> PodError {
+    PodError::new(
+        Cause::AgentError,
+        format!(
+            "the answer is larger than {} KiB, the most this plugin reads from an agent; stopped reading",
+            MAX_ANSWER / 1024
+        ),
+    )
+    .hint(format!(
+        "something other than the agent answers on port {DEFAULT_PORT}; see `{}`",
+        pod.logs_hint()
+    ))
+}
+
+/// Why one HTTP exchange over the forwarded stream failed.
+#[derive(Debug)]
+enum ExchangeError {
+    /// The HTTP exchange itself broke.
+    Http(hyper::Error),
+    /// The answer's body is longer than [`MAX_ANSWER`] (reading stopped there).
+    TooLarge,
+}
+
+impl From<hyper::Error> for ExchangeError {
+    fn from(e: hyper::Error) -> Self {
+        ExchangeError::Http(e)
+    }
+}
+
+/// One HTTP/1.1 request over an already open byte stream; at most [`MAX_ANSWER`] bytes of
+/// the answer's body are read.
 async fn http_exchange<S>(
     stream: S,
     request: Request<Full<Bytes>>,
-) -> Result<(StatusCode, Bytes), hyper::Error>
+) -> Result<(StatusCode, Bytes), ExchangeError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     let driver = tokio::spawn(connection);
-    let response = sender.send_request(request).await?;
-    let status = response.status();
-    let body = response.into_body().collect().await?.to_bytes();
+    let response = sender.send_request(request).await;
+    let result = match response {
+        Err(e) => Err(ExchangeError::Http(e)),
+        Ok(response) => {
+            let status = response.status();
+            match Limited::new(response.into_body(), MAX_ANSWER)
+                .collect()
+                .await
+            {
+                Ok(body) => Ok((status, body.to_bytes())),
+                Err(e) => match e.downcast::<hyper::Error>() {
+                    Ok(e) => Err(ExchangeError::Http(*e)),
+                    // Limited's only other error is its LengthLimitError.
+                    Err(_) => Err(ExchangeError::TooLarge),
+                },
+            }
+        }
+    };
     drop(sender);
+    // Stops reading whatever is left of an oversized answer.
     driver.abort();
-    Ok((status, body))
+    result
 }
 
 #[cfg(test)]
@@ -342,6 +409,17 @@ mod tests {
         let e = decode_state(&pod(), StatusCode::BAD_GATEWAY, b"<html>proxy</html>").unwrap_err();
         assert_eq!(e.cause, Cause::AgentError);
         assert_eq!(e.message, "HTTP 502 Bad Gateway: <html>proxy</html>");
+        // A page on several lines, or with control characters, becomes one line.
+        let e = decode_state(
+            &pod(),
+            StatusCode::BAD_GATEWAY,
+            b"<html>\r\n  bad\x0e gateway\n</html>",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "HTTP 502 Bad Gateway: <html> bad\\u{e} gateway </html>"
+        );
 
         let e = decode_state(&pod(), StatusCode::OK, b"not json").unwrap_err();
         assert_eq!(e.cause, Cause::AgentError);
@@ -380,6 +458,66 @@ mod tests {
         assert!(e.hint.unwrap().contains("CrashLoopBackOff"));
     }
 
+    /// Reads the request head from `far`, then answers with `head` and `body_len` bytes of
+    /// body sent in chunks (or as much as the reader takes before it hangs up).
+    async fn answer_with(mut far: tokio::io::DuplexStream, head: String, body_len: usize) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut buf = vec![0u8; 4096];
+        let mut got = Vec::new();
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = far.read(&mut buf).await.unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        if far.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut left = body_len;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            if far.write_all(&chunk[..n]).await.is_err() {
+                return; // the reader stopped: what a capped reader does
+            }
+            left -= n;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_huge_answer_is_refused_at_the_cap_not_read_whole() {
+        // Declared length over the cap, and an unbounded (close-delimited) answer.
+        let heads = [
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
+                64 * MAX_ANSWER
+            ),
+            "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_string(),
+        ];
+        for head in heads {
+            let (near, far) = tokio::io::duplex(64 * 1024);
+            let server = tokio::spawn(answer_with(far, head, 64 * MAX_ANSWER));
+            let result = http_exchange(near, AgentCall::Get.request()).await;
+            assert!(matches!(result, Err(ExchangeError::TooLarge)), "{result:?}");
+            // The far end sees the reader hang up instead of all 64 MiB being taken.
+            tokio::time::timeout(Duration::from_secs(10), server)
+                .await
+                .expect("the sender is released")
+                .unwrap();
+        }
+        let e = answer_too_large(&pod());
+        assert_eq!(e.cause, Cause::AgentError);
+        assert!(e.message.contains("1024 KiB"), "{}", e.message);
+    }
+
+    #[tokio::test]
+    async fn an_answer_just_under_the_cap_is_read() {
+        let (near, far) = tokio::io::duplex(64 * 1024);
+        let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {MAX_ANSWER}\r\n\r\n");
+        tokio::spawn(answer_with(far, head, MAX_ANSWER));
+        let (status, body) = http_exchange(near, AgentCall::Get.request()).await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body.len(), MAX_ANSWER);
+    }
+
     #[tokio::test]
     async fn http_exchange_over_a_byte_stream() {
         // A duplex pipe stands in for the forwarded stream; the far end answers like the agent.
@@ -415,5 +553,32 @@ mod tests {
                 .contains("host: 127.0.0.1:2332"),
             "{request}"
         );
+    }
+
+    mod no_panic {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Any status and body decode to a state or a one-line per-pod error.
+            #[test]
+            fn any_answer_decodes_or_is_a_one_line_error(
+                code in 100u16..1000,
+                body in prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 0..600),
+                    any::<String>().prop_map(String::into_bytes),
+                    "\\{\"(error|interface|netem|delay)\":(\"[^\"]{0,20}\"|[0-9]{1,3}|null|\\{\\})\\}"
+                        .prop_map(String::into_bytes),
+                ],
+            ) {
+                let status = StatusCode::from_u16(code).unwrap();
+                if let Err(e) = decode_state(&pod(), status, &body) {
+                    prop_assert!(!e.message.contains(['\n', '\r']), "{:?}", e.message);
+                    prop_assert!(e.message.chars().count() < 600, "{:?}", e.message);
+                }
+            }
+        }
     }
 }

@@ -138,6 +138,9 @@ pub async fn run(
             target.display()
         ),
         opts.yes,
+        "not restarting pods without confirmation, and there is no terminal to ask on: \
+         pass --yes to go ahead (or --dry-run to see the patch); nothing changed",
+        "cancelled; nothing changed",
     )?;
     let applied = target.apply(edit).await?;
     report(&*target, edit, &applied);
@@ -278,7 +281,14 @@ async fn finish(
 ) -> anyhow::Result<ExitCode> {
     if opts.wait {
         let slots: Vec<Slot> = plan.slots.iter().map(|s| s.slot.clone()).collect();
-        rollout::wait(kube, &target.groups(&slots), &edit.goal(), opts.timeout).await?;
+        rollout::wait(
+            kube,
+            &target.groups(&slots),
+            &edit.goal(),
+            opts.timeout,
+            opts.yes,
+        )
+        .await?;
     } else if !plan.is_noop() {
         eprintln!("the pods restart in the background; add --wait to wait for them");
     }

@@ -149,4 +149,27 @@ mod tests {
         assert!(parse_target("tc/a/b").is_err());
         assert!(parse_target("-x").is_err());
     }
+
+    mod no_panic {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn targets_parse_or_fail_on_one_line(s in prop_oneof![
+                any::<String>(),
+                "[A-Za-z.-]{0,14}/?[a-z0-9.-]{0,20}(/[a-z]{0,3})?",
+            ]) {
+                for e in [parse_target(&s).err(), parse_workload(&s).err()].into_iter().flatten() {
+                    prop_assert!(!e.contains('\n'), "{e}");
+                }
+                if let Ok(t) = parse_target(&s) {
+                    // What parses prints back as a target that parses the same.
+                    prop_assert_eq!(parse_target(&t.to_string()), Ok(t));
+                }
+            }
+        }
+    }
 }

@@ -233,6 +233,8 @@ impl EditTarget for Workload {
                         self.name, slot.name
                     ),
                     owner: None,
+                    // TiDB Operator names each component's StatefulSet `<cluster>-<component>`.
+                    statefulset: format!("{}-{}", self.name, slot.name),
                     expected: slot.replicas(&self.obj),
                 },
                 Kind::StatefulSet => Group {
@@ -249,6 +251,7 @@ impl EditTarget for Workload {
                         })
                         .unwrap_or_default(),
                     owner: Some(self.name.clone()),
+                    statefulset: self.name.clone(),
                     expected: slot.replicas(&self.obj),
                 },
             })

@@ -17,6 +17,15 @@ pub const CONTAINER_NAME: &str = "netem-agent";
 /// Name of the in-memory volume mounted at [`RUN_DIR`], the agent's only writable place.
 pub const VOLUME_NAME: &str = "netem-agent-run";
 
+/// The environment variable that marks the agent container as written by kubectl-netem
+/// (value [`MANAGED_BY`]). `inject` and `eject` only replace or remove a container named
+/// [`CONTAINER_NAME`] that carries it (or has the shape of an earlier release's agent, see
+/// [`is_our_container`]); any other container of that name is the user's and is refused.
+pub const MANAGED_BY_ENV: &str = "NETEM_AGENT_MANAGED_BY";
+
+/// The value of [`MANAGED_BY_ENV`].
+pub const MANAGED_BY: &str = "kubectl-netem";
+
 /// Where the agent keeps its state file, so a restarted agent container inside the same
 /// pod knows what it set (the emptyDir outlives the container, not the pod).
 pub const RUN_DIR: &str = "/run/netem-agent";
@@ -79,6 +88,8 @@ pub fn container(image: &str) -> Value {
         "imagePullPolicy": "IfNotPresent",
         "command": [BINARY],
         "args": ["--listen", LISTEN],
+        // The marker that tells inject/eject this container is theirs (see is_our_container).
+        "env": [{ "name": MANAGED_BY_ENV, "value": MANAGED_BY }],
         "securityContext": {
             "capabilities": { "add": ["NET_ADMIN"], "drop": ["ALL"] },
             "allowPrivilegeEscalation": false,
@@ -162,6 +173,43 @@ pub fn volume() -> Value {
     })
 }
 
+/// Whether a container (as the server returned it) is an agent container kubectl-netem
+/// wrote, so `inject` may replace it and `eject` remove it:
+///
+/// - it carries `env` [`MANAGED_BY_ENV`]`=`[`MANAGED_BY`] (every release since the marker), or
+/// - it has no such env entry and exactly the shape releases before the marker wrote: name
+///   [`CONTAINER_NAME`], `command: [BINARY]`, `args: ["--listen", LISTEN]`. The image is not
+///   part of the shape (`--image` takes any image); that command and those args run the agent
+///   in any image, so such a container is an agent however it got there.
+///
+/// Anything else named [`CONTAINER_NAME`] is the user's own.
+pub fn is_our_container(c: &Value) -> bool {
+    if c.get("name").and_then(Value::as_str) != Some(CONTAINER_NAME) {
+        return false;
+    }
+    let env = c.get("env").and_then(Value::as_array);
+    let marker = env
+        .into_iter()
+        .flatten()
+        .find(|e| e.get("name").and_then(Value::as_str) == Some(MANAGED_BY_ENV));
+    match marker {
+        Some(e) => e.get("value").and_then(Value::as_str) == Some(MANAGED_BY),
+        None => {
+            c.get("command") == Some(&json!([BINARY]))
+                && c.get("args") == Some(&json!(["--listen", LISTEN]))
+        }
+    }
+}
+
+/// Whether a volume (as the server returned it) is the one kubectl-netem writes: exactly
+/// [`volume()`], an emptyDir named [`VOLUME_NAME`] with that medium and size limit and nothing
+/// else. A volume cannot carry a marker of its own, and an exact emptyDir holds no data worth
+/// keeping beyond the pod's life, so exact equality is the test; any other volume of that name
+/// (another source, another size) is the user's own.
+pub fn is_our_volume(v: &Value) -> bool {
+    *v == volume()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +264,31 @@ mod tests {
         ] {
             assert_eq!(ephemeral_index(not), None, "{not}");
         }
+    }
+
+    #[test]
+    fn ours_by_marker_or_by_an_earlier_release_shape() {
+        assert!(is_our_container(&container("x:1")));
+        assert!(is_our_volume(&volume()));
+        // An earlier release wrote the same container without the marker.
+        let mut legacy = container("ghcr.io/kubectl-netem/netem-agent:0.0.9");
+        legacy.as_object_mut().unwrap().remove("env");
+        assert!(is_our_container(&legacy));
+        // The user's own container of that name.
+        let user = json!({"name": CONTAINER_NAME, "image": "busybox", "command": ["sleep", "1d"]});
+        assert!(!is_our_container(&user));
+        let mut other_marker = container("x:1");
+        other_marker["env"][0]["value"] = json!("someone-else");
+        assert!(!is_our_container(&other_marker));
+        assert!(!is_our_container(
+            &json!({"name": "other", "command": [BINARY], "args": ["--listen", LISTEN]})
+        ));
+        assert!(!is_our_volume(
+            &json!({"name": VOLUME_NAME, "emptyDir": {}})
+        ));
+        assert!(!is_our_volume(
+            &json!({"name": VOLUME_NAME, "configMap": {"name": "x"}})
+        ));
     }
 
     #[test]

@@ -74,6 +74,12 @@ pub enum Command {
     /// Add the netem agent container to a TidbCluster's components (or a StatefulSet).
     ///
     /// The operator then restarts the pods one by one, so this asks first.
+    ///
+    /// The nodes must be able to pull the agent image (--image; by default the one of this
+    /// plugin's version). If they cannot, build it from agent/Containerfile, push it to a
+    /// registry they can pull from (or load it into the nodes, e.g. `kind load docker-image`)
+    /// and pass --image; see "The agent image" in the README. With --wait, a pod that
+    /// cannot pull it (or otherwise cannot become ready) is named within about 20 seconds.
     Inject(InjectArgs),
     /// Remove the netem agent container again, leaving the rest of the spec as it was.
     Eject(EjectArgs),
@@ -98,7 +104,8 @@ pub struct RolloutArgs {
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub component: Vec<String>,
 
-    /// Do not ask for confirmation before pods are restarted.
+    /// Do not ask for confirmation before pods are restarted (or, with --wait after eject,
+    /// before a pod stuck on the old spec is deleted).
     #[arg(short = 'y', long)]
     pub yes: bool,
 
@@ -106,7 +113,8 @@ pub struct RolloutArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Wait until every targeted pod runs (inject) or no longer runs (eject) the agent.
+    /// Wait until every targeted pod runs (inject) or no longer runs (eject) the agent;
+    /// a pod that cannot become ready for 20s stops the wait, naming why.
     #[arg(long)]
     pub wait: bool,
 
@@ -129,7 +137,8 @@ pub struct InjectArgs {
     #[command(flatten)]
     pub manifest: ManifestArgs,
 
-    /// Agent image (the node must be able to pull it; build it from agent/Containerfile).
+    /// Agent image; the nodes must be able to pull it (build it from agent/Containerfile,
+    /// push or load it, see "The agent image" in the README).
     #[arg(long, default_value = DEFAULT_IMAGE, value_parser = values::image)]
     pub image: String,
 
@@ -345,6 +354,17 @@ mod tests {
     }
 
     #[test]
+    fn help_states_the_fault_grace_period_it_has() {
+        // Doc comments cannot name the constant; this keeps the two from drifting apart.
+        let secs = crate::rollout::FAULT_GRACE.as_secs();
+        let mut cmd = Cli::command();
+        let inject = cmd.find_subcommand_mut("inject").unwrap();
+        let help = inject.render_long_help().to_string();
+        assert!(help.contains(&format!("about {secs} seconds")), "{help}");
+        assert!(help.contains(&format!("for {secs}s")), "{help}");
+    }
+
+    #[test]
     fn delay_takes_targets_then_duration() {
         let cli = Cli::try_parse_from([
             "kubectl-netem",
@@ -381,5 +401,58 @@ mod tests {
         }
         let err = Cli::try_parse_from(["kubectl-netem", "delay", "basic-pd-0", "20"]).unwrap_err();
         assert!(err.to_string().contains("missing unit"), "{err}");
+    }
+
+    mod no_panic {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Every flag that takes a parsed value, with the command it belongs to.
+        const FLAGS: &[(&[&str], &str)] = &[
+            (&["delay", "basic-pd-0", "20ms"], "--loss"),
+            (&["delay", "basic-pd-0", "20ms"], "--duplicate"),
+            (&["delay", "basic-pd-0", "20ms"], "--corrupt"),
+            (&["delay", "basic-pd-0", "20ms"], "--reorder"),
+            (&["delay", "basic-pd-0", "20ms"], "--correlation"),
+            (&["delay", "basic-pd-0", "20ms"], "--rate"),
+            (&["delay", "basic-pd-0", "20ms"], "--jitter"),
+            (&["delay", "basic-pd-0", "20ms"], "--for"),
+            (&["delay", "basic-pd-0", "20ms"], "--limit"),
+            (&["delay", "basic-pd-0", "20ms"], "--distribution"),
+            (&["delay", "basic-pd-0", "20ms"], "--pod-timeout"),
+            (&["delay", "basic-pd-0", "20ms"], "--parallel"),
+            (&["status"], "--request-timeout"),
+            (&["inject", "tc/basic"], "--image"),
+            (&["inject", "tc/basic"], "--timeout"),
+        ];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Any value for any flag (and as the delay or the target) parses or is refused
+            /// by clap: never a panic, and the reason is on the error's first line.
+            #[test]
+            fn any_flag_value_parses_or_is_refused(
+                flag in 0..FLAGS.len(),
+                value in prop_oneof![
+                    any::<String>(),
+                    "[0-9.+-]{0,24}(ns|us|ms|s|m|h|%|bit|kbit|mbit|gbit|bps|kbps|mbps)?",
+                ],
+            ) {
+                let (command, name) = FLAGS[flag];
+                let mut args = vec!["kubectl-netem"];
+                args.extend_from_slice(command);
+                let with_equals = format!("{name}={value}");
+                args.push(&with_equals);
+                if let Err(e) = Cli::try_parse_from(&args) {
+                    let first = e.to_string().lines().next().unwrap_or_default().to_string();
+                    prop_assert!(first.starts_with("error:"), "{first}");
+                }
+                // The positional delay and target, too.
+                let _ = Cli::try_parse_from(["kubectl-netem", "delay", "basic-pd-0", value.as_str()]);
+                let _ = Cli::try_parse_from(["kubectl-netem", "delay", value.as_str(), "20ms"]);
+                let _ = Cli::try_parse_from(["kubectl-netem", "eject", value.as_str()]);
+            }
+        }
     }
 }

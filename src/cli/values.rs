@@ -203,4 +203,35 @@ mod tests {
             assert!(image(bad).is_err(), "{bad:?} accepted");
         }
     }
+
+    mod no_panic {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Arbitrary text, and text shaped like the grammar (digits, dots, units, signs).
+        pub(crate) fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "[0-9.+-]{0,24}(ns|us|µs|ms|s|m|min|h|d|%|e|x)?",
+                "[a-z0-9.:/@_-]{0,40}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn value_parsers_answer_without_panicking(s in text()) {
+                for result in [duration(&s), time_limit(&s), request_timeout(&s)] {
+                    match result {
+                        Ok(d) => prop_assert!(d <= MAX_WAIT),
+                        Err(e) => prop_assert!(!e.contains('\n'), "{e}"),
+                    }
+                }
+                if let Err(e) = image(&s) {
+                    prop_assert!(!e.contains('\n'), "{e}");
+                }
+            }
+        }
+    }
 }

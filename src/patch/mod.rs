@@ -13,6 +13,16 @@
 //! `test` is a 422), which protects index-based `replace`/`remove` even on a server that
 //! ignores the resourceVersion. The caller re-reads and re-plans on either answer.
 //!
+//! Ownership: `inject` replaces and `eject` removes only entries it wrote itself. A container
+//! named `netem-agent` is ours when it carries the env marker
+//! `NETEM_AGENT_MANAGED_BY=kubectl-netem`, or, without any such entry, has exactly the
+//! command and args an earlier release wrote (so upgrading the plugin keeps working: the old
+//! agent is recognised and replaced by a marked one). The `netem-agent-run` volume is ours when
+//! it is exactly the emptyDir we write. Both rules live in [`netem_api::contract`]
+//! ([`is_our_container`], [`is_our_volume`]). When a slot holds an entry of either name that
+//! is not ours, the whole plan is refused ([`PlanError::NotOurs`]) and nothing is written: the
+//! user renames theirs, or removes it.
+//!
 //! Exactness: `inject` appends the agent container (and its volume) or, when the list does
 //! not exist, adds the list holding just that element; `eject` removes exactly the elements
 //! named `netem-agent` (`netem-agent-run` for the volume) and removes a list that becomes
@@ -32,7 +42,9 @@ pub use slots::{Slot, SlotKind, tidbcluster_slots};
 
 use serde_json::{Value, json};
 
-use netem_api::contract::{CONTAINER_NAME, VOLUME_NAME};
+use netem_api::contract::{
+    CONTAINER_NAME, MANAGED_BY, MANAGED_BY_ENV, VOLUME_NAME, is_our_container, is_our_volume,
+};
 
 /// Why a patch could not be planned: the object does not look like what it claims to be,
 /// or `--component` names something absent.
@@ -64,6 +76,24 @@ pub enum PlanError {
     /// The TidbCluster spec has none of the known components.
     #[error("the TidbCluster spec has no component (pd, tikv, tidb, ...) to inject into")]
     NoComponents,
+    /// An entry with the agent's container or volume name that kubectl-netem did not write
+    /// (the user's own): it is neither replaced nor removed, and nothing is written.
+    #[error(
+        "{slot}: {path} has a {what} named {name:?} that kubectl-netem did not write ({why}); \
+         rename yours or remove it, then run again; nothing was changed"
+    )]
+    NotOurs {
+        /// The slot (`pd`, or the StatefulSet's name).
+        slot: String,
+        /// JSON pointer of the list.
+        path: String,
+        /// `container` or `volume`.
+        what: &'static str,
+        /// The entry's name.
+        name: String,
+        /// Why it is not ours.
+        why: String,
+    },
     /// Removing the agent would leave a StatefulSet without any container.
     #[error("{path} holds only the agent container; refusing to leave the pod without containers")]
     LastContainer {
@@ -151,6 +181,7 @@ pub fn plan_inject(
     let mut out = Vec::with_capacity(slots.len());
     for slot in slots {
         require_object(obj, &slot.base)?;
+        refuse_foreign(obj, slot)?;
         let mut ops = Vec::new();
         let c = upsert(obj, &slot.containers, CONTAINER_NAME, container, &mut ops)?;
         let v = upsert(obj, &slot.volumes, VOLUME_NAME, volume, &mut ops)?;
@@ -176,6 +207,7 @@ pub fn plan_eject(obj: &Value, slots: &[Slot]) -> Result<Plan, PlanError> {
     let mut out = Vec::with_capacity(slots.len());
     for slot in slots {
         require_object(obj, &slot.base)?;
+        refuse_foreign(obj, slot)?;
         let mut ops = Vec::new();
         let c = remove_named(
             obj,
@@ -213,6 +245,50 @@ pub fn contains(have: &Value, want: &Value) -> bool {
         }
         _ => have == want,
     }
+}
+
+/// Refuses a slot whose container or volume list holds an entry with the agent's name that
+/// is not ours (see the module docs): inject would replace it, eject would delete it.
+fn refuse_foreign(obj: &Value, slot: &Slot) -> Result<(), PlanError> {
+    let refuse = |path: &str, what, name: &str, why: String| PlanError::NotOurs {
+        slot: slot.name.clone(),
+        path: path.to_string(),
+        what,
+        name: name.to_string(),
+        why,
+    };
+    if has_foreign(obj, &slot.containers, CONTAINER_NAME, is_our_container)? {
+        return Err(refuse(
+            &slot.containers,
+            "container",
+            CONTAINER_NAME,
+            format!(
+                "it has no env {MANAGED_BY_ENV}={MANAGED_BY} and is not an agent container of an earlier release"
+            ),
+        ));
+    }
+    if has_foreign(obj, &slot.volumes, VOLUME_NAME, is_our_volume)? {
+        return Err(refuse(
+            &slot.volumes,
+            "volume",
+            VOLUME_NAME,
+            "it is not the exact emptyDir kubectl-netem writes".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the list at `path` holds an entry named `name` that `ours` does not recognise.
+fn has_foreign(
+    obj: &Value,
+    path: &str,
+    name: &str,
+    ours: fn(&Value) -> bool,
+) -> Result<bool, PlanError> {
+    let items = list(obj, path)?.map(Vec::as_slice).unwrap_or_default();
+    Ok(items
+        .iter()
+        .any(|item| item.get("name").and_then(Value::as_str) == Some(name) && !ours(item)))
 }
 
 fn resource_version(obj: &Value) -> Result<String, PlanError> {

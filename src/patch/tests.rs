@@ -385,3 +385,102 @@ fn contains_is_a_recursive_subset() {
     assert!(!contains(&have, &json!({"a": 2})));
     assert!(!contains(&have, &json!({"z": null})));
 }
+
+#[test]
+fn a_users_own_container_or_volume_of_our_name_is_refused_by_inject_and_eject() {
+    let users_container =
+        json!({"name": "netem-agent", "image": "busybox:1.36", "command": ["sleep", "1d"]});
+    let users_volume = json!({"name": "netem-agent-run", "configMap": {"name": "netem-cfg"}});
+    for (list, entry, what) in [
+        ("additionalContainers", users_container, "container"),
+        ("additionalVolumes", users_volume, "volume"),
+    ] {
+        let mut tc = fixture("basic");
+        tc["spec"]["pd"][list] = json!([entry]);
+        // Every component is targeted; one foreign entry refuses the whole plan.
+        let slots = all(&tc);
+        let expected_path = format!("/spec/pd/{list}");
+        for err in [
+            plan_inject(&tc, &slots, &container("img:1"), &volume()).unwrap_err(),
+            plan_eject(&tc, &slots).unwrap_err(),
+        ] {
+            let PlanError::NotOurs {
+                slot,
+                path,
+                what: w,
+                ..
+            } = &err
+            else {
+                panic!("{err:?}")
+            };
+            assert_eq!(
+                (slot.as_str(), path.as_str(), *w),
+                ("pd", expected_path.as_str(), what)
+            );
+            let line = err.to_string();
+            assert!(line.contains("rename yours or remove it"), "{line}");
+            assert!(!line.contains('\n'), "{line}");
+        }
+    }
+    // The message names the marker the container lacks.
+    let mut tc = fixture("basic");
+    tc["spec"]["tidb"]["additionalContainers"] =
+        json!([{"name": "netem-agent", "image": "busybox:1.36"}]);
+    let err = plan_eject(&tc, &all(&tc)).unwrap_err().to_string();
+    assert!(
+        err.starts_with(
+            "tidb: /spec/tidb/additionalContainers has a container named \"netem-agent\""
+        ) && err.contains("NETEM_AGENT_MANAGED_BY=kubectl-netem"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_statefulset_main_container_of_our_name_is_refused() {
+    let mut sts = fixture("web");
+    sts["spec"]["template"]["spec"]["containers"][0]["name"] = json!("netem-agent");
+    let slots = [Slot::statefulset("web")];
+    assert!(matches!(
+        plan_inject(&sts, &slots, &container("img:1"), &volume()),
+        Err(PlanError::NotOurs {
+            what: "container",
+            ..
+        })
+    ));
+    assert!(matches!(
+        plan_eject(&sts, &slots),
+        Err(PlanError::NotOurs {
+            what: "container",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn an_agent_of_an_earlier_release_without_the_marker_is_ours() {
+    let tc = fixture("custom");
+    let slots = only(&tc, &["tidb"]).unwrap();
+    let mut legacy = container("ghcr.io/kubectl-netem/netem-agent:0.0.9");
+    legacy.as_object_mut().unwrap().remove("env");
+    let mut old = tc.clone();
+    old["spec"]["tidb"]["additionalContainers"]
+        .as_array_mut()
+        .unwrap()
+        .push(legacy);
+    old["spec"]["tidb"]["additionalVolumes"]
+        .as_array_mut()
+        .unwrap()
+        .push(volume());
+
+    // Inject upgrades it in place to the marked container.
+    let plan = inject(&old, &slots, "img:1");
+    assert_eq!(plan.slots[0].change, Change::Updated);
+    let upgraded = apply(&old, &plan.patch()).unwrap();
+    let list = &upgraded["spec"]["tidb"]["additionalContainers"];
+    assert_eq!(names(list), ["fluent-bit", "netem-agent"]);
+    assert_eq!(list[1], container("img:1"));
+
+    // Eject removes it, giving back the spec before it.
+    let ejected = apply(&old, &plan_eject(&old, &slots).unwrap().patch()).unwrap();
+    assert_eq!(ejected, tc);
+}

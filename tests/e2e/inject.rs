@@ -540,3 +540,126 @@ pub async fn pdms_entries_each_get_the_agent() {
     assert_eq!(tc_spec(&env), before);
     env.cluster.shutdown().await;
 }
+
+pub async fn a_users_own_netem_agent_container_is_never_replaced_or_removed() {
+    let env = start_cluster().await;
+    let mut tc = netem_testcluster::basic_tidbcluster("default", "basic");
+    let users = json!({"name": "netem-agent", "image": "busybox:1.36", "command": ["sleep", "1d"]});
+    tc["spec"]["pd"]["additionalContainers"] = json!([users]);
+    env.cluster.create(tc).unwrap();
+    let before = tc_spec(&env);
+
+    for args in [
+        &["inject", "tc/basic", "--yes"][..],
+        &["eject", "tc/basic", "--yes"],
+        &["inject", "tc/basic", "--dry-run"],
+    ] {
+        let run = netem(&env, args).await.failed();
+        let errors: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{run}");
+        assert!(
+            errors[0].starts_with(
+                "error: tidbcluster/basic: pd: /spec/pd/additionalContainers has a container named \"netem-agent\" that kubectl-netem did not write"
+            ) && errors[0].contains("rename yours or remove it"),
+            "{run}"
+        );
+    }
+    assert!(
+        patches(&env, "/tidbclusters/").is_empty(),
+        "not even a dry run is sent"
+    );
+    assert_eq!(tc_spec(&env), before);
+    assert_eq!(tc_spec(&env)["pd"]["additionalContainers"], json!([users]));
+    env.cluster.shutdown().await;
+}
+
+/// `inject --wait` with an image the nodes cannot pull names the cause instead of waiting out
+/// `--timeout`; the StatefulSet then waits for that pod forever (it never becomes ready), so
+/// `eject --yes --wait` deletes it once the fault has lasted, and the spec is back exactly.
+pub async fn an_unpullable_agent_image_is_named_and_eject_recovers_the_stuck_pod() {
+    let env = start_cluster().await;
+    env.cluster
+        .create(web_statefulset(json!({"app": "web"})))
+        .unwrap();
+    env.cluster
+        .wait_ready(
+            "default",
+            &["web-0", "web-1"],
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let before = get(&env, STS, "web")["spec"].clone();
+
+    let started = std::time::Instant::now();
+    let run = netem(
+        &env,
+        &[
+            "inject",
+            "sts/web",
+            "--image",
+            "example.com/netem-agent:unpullable",
+            "--yes",
+            "--wait",
+            "--timeout",
+            "5m",
+        ],
+    )
+    .await
+    .failed();
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(60),
+        "took {took:?}: {run}"
+    );
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{run}");
+    // The highest ordinal rolls first and is the one stuck.
+    assert!(
+        errors[0].starts_with("error: pod web-1, container netem-agent: ")
+            && (errors[0].contains(": ImagePullBackOff: ")
+                || errors[0].contains(": ErrImagePull: "))
+            && errors[0].contains("the node cannot pull example.com/netem-agent:unpullable")
+            && errors[0].contains("--image"),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("warning: pod web-1, container netem-agent"),
+        "{run}"
+    );
+    // Nothing replaces the stuck pod: the StatefulSet waits for it to become ready.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(pod(&env, "web-1")["metadata"]["deletionTimestamp"].is_null());
+
+    let run = netem(
+        &env,
+        &["eject", "sts/web", "--yes", "--wait", "--timeout", "2m"],
+    )
+    .await
+    .ok();
+    assert!(
+        run.stderr
+            .contains("deleted pod web-1 (stuck on the old spec)"),
+        "{run}"
+    );
+    assert!(run.stderr.contains("done: web 2/2"), "{run}");
+    assert_eq!(
+        get(&env, STS, "web")["spec"],
+        before,
+        "the spec is back exactly"
+    );
+    for p in ["web-0", "web-1"] {
+        let containers = pod(&env, p)["spec"]["containers"].clone();
+        assert!(agents_in(&containers).is_empty(), "{p}: {containers}");
+    }
+    env.cluster.shutdown().await;
+}

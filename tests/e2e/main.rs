@@ -36,6 +36,8 @@ netem_harness::main! {
     [Root] async inject::statefulset_fallback_without_the_crd,
     [Root] async inject::operator_managed_statefulsets_need_force,
     [Root] async inject::pdms_entries_each_get_the_agent,
+    [Root] async inject::a_users_own_netem_agent_container_is_never_replaced_or_removed,
+    [Root] async inject::an_unpullable_agent_image_is_named_and_eject_recovers_the_stuck_pod,
     [Root, Kubectl] async manifest::injected_manifest_applied_has_the_agent_from_the_first_pod,
     [Root] async manifest::manifest_mistakes_write_nothing,
     [Root, Script] async terminal::inject_asks_on_a_terminal_and_obeys_the_answer,

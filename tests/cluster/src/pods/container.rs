@@ -12,10 +12,15 @@ pub use netem_api::contract::CONTAINER_NAME as AGENT;
 /// The agent's default state file.
 use netem_api::contract::STATE_FILE as DEFAULT_STATE_FILE;
 
-/// Whether this container runs the agent: it is named `netem-agent`, or its command is the
-/// `netem-agent` program (ephemeral agents get other names, e.g. `netem-agent-2`).
+/// Whether this container runs the agent: its command is the `netem-agent` program (an
+/// ephemeral agent has another name, e.g. `netem-agent-2`), or it is named `netem-agent` and
+/// runs the image's entrypoint (no command). A user's own container that happens to carry
+/// the name but runs something else (e.g. busybox `sleep`) is not run as the agent.
 pub fn is_agent(c: &Value) -> bool {
-    c["name"] == AGENT || c["command"][0].as_str().is_some_and(is_agent_program)
+    match strings(&c["command"]).first() {
+        None => c["name"] == AGENT,
+        Some(program) => is_agent_program(program),
+    }
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -188,6 +193,19 @@ mod tests {
             agent_argv(&eph, &json!({}), Path::new("/p"), Path::new("/p/c")),
             ["--listen", "127.0.0.1:2332", "--no-state-file"]
         );
+    }
+
+    #[test]
+    fn a_container_of_the_agents_name_running_something_else_is_not_the_agent() {
+        assert!(is_agent(
+            &json!({"name": "netem-agent", "command": ["/netem-agent"]})
+        ));
+        assert!(is_agent(
+            &json!({"name": "netem-agent", "args": ["--listen", "127.0.0.1:2332"]})
+        ));
+        assert!(!is_agent(
+            &json!({"name": "netem-agent", "image": "busybox", "command": ["sleep", "1d"]})
+        ));
     }
 
     #[test]

@@ -48,6 +48,42 @@ pub struct Kubelet {
     stopping: std::sync::atomic::AtomicBool,
 }
 
+/// The tag that makes an image unpullable here (`busybox:unpullable`, `agent:unpullable`):
+/// its container never starts and reports ErrImagePull, then ImagePullBackOff between pull
+/// attempts, as a real kubelet does for an image the node cannot pull.
+pub const UNPULLABLE_TAG: &str = ":unpullable";
+
+/// How long a pull attempt's ErrImagePull shows before the back-off (ImagePullBackOff).
+const PULL_ATTEMPT: Duration = Duration::from_secs(1);
+
+/// The first back-off between pull attempts (doubling, at most 5 minutes, like the kubelet).
+const PULL_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Whether a container's image is one this double "cannot pull".
+pub fn unpullable(c: &Value) -> bool {
+    c["image"]
+        .as_str()
+        .is_some_and(|i| i.ends_with(UNPULLABLE_TAG))
+}
+
+/// The waiting state of a container whose image cannot be pulled, `since` its first pull
+/// attempt: ErrImagePull for a moment after each attempt (at 0, 10, 30, 70 s, ...), else
+/// ImagePullBackOff; the wording is containerd's and the kubelet's.
+fn pull_failure(image: &str, since: Duration) -> Value {
+    let mut attempt_at = Duration::ZERO;
+    let mut backoff = PULL_BACKOFF;
+    while attempt_at + backoff <= since {
+        attempt_at += backoff;
+        backoff = (backoff * 2).min(Duration::from_secs(300));
+    }
+    if since - attempt_at < PULL_ATTEMPT {
+        json!({"reason": "ErrImagePull", "message": format!(
+            "failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": {image}: not found")})
+    } else {
+        json!({"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{image}\"")})
+    }
+}
+
 /// A running pod's task: how to stop it, and the pod's ephemeral containers as last seen.
 struct PodHandle {
     stop: watch::Sender<bool>,
@@ -62,6 +98,8 @@ struct Ctr {
     exit: Option<Value>,
     /// Why this container cannot run here (reported as ImagePullBackOff).
     unrunnable: Option<String>,
+    /// The image cannot be pulled ([`UNPULLABLE_TAG`]): since when it is tried.
+    unpullable_since: Option<Instant>,
     /// argv of the agent (None: a container this double does not execute; it "runs" idle).
     argv: Option<Vec<String>>,
     probe: Option<Vec<String>>,
@@ -237,11 +275,15 @@ impl Kubelet {
             let dir = pod_dir
                 .join("containers")
                 .join(c["name"].as_str().unwrap_or("c"));
-            let agent = container::is_agent(&c) && can_exec;
+            let unpullable = unpullable(&c);
+            let agent = container::is_agent(&c) && can_exec && !unpullable;
             // An agent container in a pod with a network but no agent binary to run: the
             // honest state is an image that cannot be run, not a ready container.
-            let unrunnable =
-                (container::is_agent(&c) && netns_name.is_some() && !can_exec).then(|| {
+            let unrunnable = (container::is_agent(&c)
+                && netns_name.is_some()
+                && !can_exec
+                && !unpullable)
+                .then(|| {
                     format!(
                         "netem-testcluster has no agent binary (--agent) to run image {}",
                         c["image"]
@@ -256,7 +298,8 @@ impl Kubelet {
                 } else {
                     None
                 },
-                ready: !agent && unrunnable.is_none() && !ephemeral,
+                ready: !agent && unrunnable.is_none() && !ephemeral && !unpullable,
+                unpullable_since: unpullable.then_some(now),
                 ephemeral,
                 exit: None,
                 spec: c,
@@ -502,8 +545,11 @@ fn container_id(c: &Ctr) -> String {
 
 fn container_status(c: &Ctr) -> Value {
     let name = c.spec["name"].as_str().unwrap_or("");
-    let running = (c.argv.is_none() && c.unrunnable.is_none()) || c.child.is_some();
-    let state = if let Some(why) = &c.unrunnable {
+    let running = (c.argv.is_none() && c.unrunnable.is_none() && c.unpullable_since.is_none())
+        || c.child.is_some();
+    let state = if let Some(since) = c.unpullable_since {
+        json!({"waiting": pull_failure(c.spec["image"].as_str().unwrap_or(""), since.elapsed())})
+    } else if let Some(why) = &c.unrunnable {
         json!({"waiting": {"reason": "ImagePullBackOff", "message": why}})
     } else if let Some(t) = &c.exit {
         json!({ "terminated": t })
@@ -528,8 +574,14 @@ fn pod_status(ctrs: &[Ctr], ip: &str, start: &str) -> Value {
     let b = |x: bool| if x { "True" } else { "False" };
     let statuses: Vec<Value> = regular.iter().map(|c| container_status(c)).collect();
     let cond = |t: &str, s: &str| json!({"type": t, "status": s, "lastProbeTime": null, "lastTransitionTime": start});
+    // A container that never started keeps the pod Pending, as on a real node.
+    let phase = if regular.iter().any(|c| c.unpullable_since.is_some()) {
+        "Pending"
+    } else {
+        "Running"
+    };
     let mut status = json!({
-        "phase": "Running",
+        "phase": phase,
         "conditions": [cond("PodReadyToStartContainers", "True"), cond("Initialized", "True"),
                        cond("Ready", b(all_ready)), cond("ContainersReady", b(all_ready)), cond("PodScheduled", "True")],
         "hostIP": HOST_IP, "hostIPs": [{"ip": HOST_IP}],
@@ -547,4 +599,28 @@ fn pod_status(ctrs: &[Ctr], ip: &str, start: &str) -> Value {
         );
     }
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unpullable_image_alternates_err_image_pull_and_back_off() {
+        let at = |s: u64| pull_failure("a:unpullable", Duration::from_millis(s))["reason"].clone();
+        assert_eq!(at(0), "ErrImagePull");
+        assert_eq!(at(1_500), "ImagePullBackOff");
+        assert_eq!(at(10_200), "ErrImagePull");
+        assert_eq!(at(12_000), "ImagePullBackOff");
+        assert_eq!(at(30_500), "ErrImagePull");
+        assert_eq!(at(45_000), "ImagePullBackOff");
+        assert!(
+            pull_failure("a:unpullable", Duration::from_secs(2))["message"]
+                .as_str()
+                .unwrap()
+                .contains("Back-off pulling image \"a:unpullable\"")
+        );
+        assert!(unpullable(&json!({"image": "busybox:unpullable"})));
+        assert!(!unpullable(&json!({"image": "busybox:1.36"})));
+    }
 }
