@@ -3,7 +3,7 @@
 //! - [`spec`]: netem settings (`NetemSpec`), their spellings, parsing and validation;
 //! - [`wire`]: the agent's HTTP API (port, paths, JSON bodies);
 //! - [`contract`]: how the agent is deployed in a pod (container, volume, listen address,
-//!   binary and state-file paths, probes, default image).
+//!   binary and state-file paths, default image).
 //!
 //! It depends on serde alone, so the plugin does not build the agent (netlink, server) and
 //! the agent does not build the plugin's Kubernetes client.
