@@ -11,7 +11,7 @@ use crate::clock;
 use crate::log;
 use crate::netem;
 use crate::netlink::{Handle, NetlinkError, Qdisc, errno};
-use crate::state_file::{self, Saved};
+use crate::state_file::{self, Saved, StateError};
 use netem_api::spec::{FieldError, NetemSpec};
 use netem_api::wire::{ApiError, Info, NetemState, ROOT_QDISC_NONE};
 
@@ -20,8 +20,9 @@ use netem_api::wire::{ApiError, Info, NetemState, ROOT_QDISC_NONE};
 pub struct Config {
     /// Interface to work on; `None` = the one carrying the default route.
     pub interface: Option<String>,
-    /// Where to keep the state file.
-    pub state_file: PathBuf,
+    /// Where to keep the state file; `None` (`--no-state-file`): keep none, and recognise
+    /// the agent's qdisc by its handle ([`OWN_HANDLE`]) alone.
+    pub state_file: Option<PathBuf>,
     /// Leave what the agent set in place when it exits on SIGTERM/SIGINT.
     pub keep_on_exit: bool,
 }
@@ -75,6 +76,18 @@ fn kernel_error(what: &str, e: NetlinkError) -> AgentError {
         )),
         _ => AgentError::Failed(format!("{what}: {e}")),
     }
+}
+
+/// The handle of every root netem qdisc the agent makes: major 0x4e45 ("NE", for netem),
+/// minor 0, as tc prints it `4e45:`. The kernel numbers qdiscs made without a handle from
+/// 8001: upwards, and people rarely pick this one, so a fresh agent (restarted, or a new
+/// ephemeral container with no state file) recognises a root netem with this handle as its
+/// own (as Pumba marks its qdiscs by handle).
+pub const OWN_HANDLE: u32 = 0x4e45_0000;
+
+/// True for a root netem qdisc the agent made (netem, with [`OWN_HANDLE`]).
+pub fn is_own(q: &Qdisc) -> bool {
+    q.kind == "netem" && q.handle == OWN_HANDLE
 }
 
 /// "8001:" as tc prints a qdisc handle.
@@ -204,20 +217,54 @@ impl Agent {
         })
     }
 
-    /// Forgets what the agent set (and its state file).
+    /// Forgets what the agent set (and its state file, if it is one the agent wrote).
     fn forget(&mut self) {
         self.managed = None;
-        if let Err(e) = state_file::remove(&self.config.state_file) {
-            log!(
-                "cannot remove state file {}: {e}",
-                self.config.state_file.display()
-            );
+        if let Some(path) = &self.config.state_file
+            && let Err(e) = state_file::remove(path)
+        {
+            log!("cannot remove state file {}: {e}", path.display());
         }
     }
 
-    /// Drops `managed` if the root qdisc is no longer the netem the agent set.
+    /// Takes a root netem with the agent's own handle as the agent's, when nothing else
+    /// says what the agent set: settings as the kernel reports them, no expiry.
+    fn adopt_own(&mut self, iface: &Iface, root: &Option<Qdisc>, when: &str) {
+        let Some(q) = root.as_ref().filter(|q| is_own(q)) else {
+            return;
+        };
+        let spec = q
+            .options
+            .as_deref()
+            .and_then(|o| netem::decode_options(o).ok())
+            .map(|d| d.spec)
+            .unwrap_or_default();
+        log!(
+            "{when}: adopted netem (handle {}) on {} by its handle (no state file says more: \
+             no expiry): {}",
+            handle_text(q.handle),
+            iface.name,
+            spec_json(&spec)
+        );
+        self.netem_seen = true;
+        self.managed = Some(Saved {
+            written_by: state_file::WRITER.into(),
+            interface: iface.name.clone(),
+            ifindex: iface.index,
+            handle: q.handle,
+            spec,
+            set_at_ms: clock::now_ms(),
+            expires_at_ms: None,
+        });
+    }
+
+    /// Drops `managed` if the root qdisc is no longer the netem the agent set; adopts a
+    /// root netem with the agent's handle if nothing is managed.
     fn reconcile(&mut self, iface: &Iface, root: &Option<Qdisc>) {
-        let Some(saved) = &self.managed else { return };
+        let Some(saved) = &self.managed else {
+            self.adopt_own(iface, root, "found");
+            return;
+        };
         let ours = root
             .as_ref()
             .is_some_and(|q| q.kind == "netem" && q.handle == saved.handle)
@@ -316,7 +363,7 @@ impl Agent {
                 handle_text(q.handle)
             )));
         }
-        if let Err(e) = h.replace_root_netem(iface.index, &spec) {
+        if let Err(e) = h.replace_root_netem(iface.index, OWN_HANDLE, &spec) {
             return Err(match e.errno() {
                 Some(errno::ENOENT) | Some(errno::EOPNOTSUPP) => {
                     AgentError::NoNetem(format!("{NO_NETEM}; {e}"))
@@ -335,6 +382,7 @@ impl Agent {
         let now = clock::now_ms();
         let expires_at_ms = spec.ttl.map(|t| now.saturating_add(ms(t)));
         let saved = Saved {
+            written_by: state_file::WRITER.into(),
             interface: iface.name.clone(),
             ifindex: iface.index,
             handle: q.handle,
@@ -342,10 +390,13 @@ impl Agent {
             set_at_ms: now,
             expires_at_ms,
         };
-        if let Err(e) = state_file::save(&self.config.state_file, &saved) {
+        if let Some(path) = &self.config.state_file
+            && let Err(e) = state_file::save(path, &saved)
+        {
             log!(
-                "cannot write state file {} (a restarted agent will not adopt this qdisc): {e}",
-                self.config.state_file.display()
+                "cannot write state file {} (a restarted agent adopts this qdisc by its \
+                 handle, without its ttl or distribution): {e}",
+                path.display()
             );
         }
         log!(
@@ -447,10 +498,7 @@ impl Agent {
             return;
         }
         if self.config.keep_on_exit {
-            log!(
-                "{signal}: exiting, keeping netem (--keep-on-exit); state file {} stays for the next agent",
-                self.config.state_file.display()
-            );
+            log!("{signal}: exiting, keeping netem (--keep-on-exit) for the next agent to adopt");
             return;
         }
         match self.clear_own(signal) {
@@ -459,18 +507,24 @@ impl Agent {
         }
     }
 
-    /// At startup: adopt the netem a previous agent in this pod set (state file), if the
-    /// root qdisc is still that one; otherwise forget the stale file.
+    /// At startup: adopt the netem a previous agent in this pod set: the one its state file
+    /// describes, if the root qdisc is still that one (otherwise the stale file is
+    /// forgotten), else a root netem with the agent's own handle. A path holding anything
+    /// but a state file the agent wrote is logged and left untouched.
     pub fn adopt(&mut self) {
-        let path = self.config.state_file.clone();
-        let saved = match state_file::load(&path) {
-            Ok(Some(saved)) => saved,
-            Ok(None) => return,
-            Err(e) => {
-                log!("ignoring unreadable state file {}: {e}", path.display());
-                self.forget();
-                return;
-            }
+        let saved = match &self.config.state_file {
+            None => None,
+            Some(path) => match state_file::load(path) {
+                Ok(saved) => saved,
+                Err(e @ StateError::NotOurs(_)) => {
+                    log!("state file {}: {e}", path.display());
+                    None
+                }
+                Err(e) => {
+                    log!("cannot read state file {}: {e}", path.display());
+                    None
+                }
+            },
         };
         let found = self.open().and_then(|mut h| {
             let iface = self.iface(&mut h)?;
@@ -481,11 +535,15 @@ impl Agent {
         let (iface, root) = match found {
             Ok(x) => x,
             Err(e) => {
-                // Keep the file: a later request may find the interface.
-                log!("cannot check state file {} now: {e}", path.display());
-                self.managed = Some(saved);
+                // Keep what the file says: a later request may find the interface.
+                log!("cannot look at the root qdisc now: {e}");
+                self.managed = saved;
                 return;
             }
+        };
+        let Some(saved) = saved else {
+            self.adopt_own(&iface, &root, "at startup");
+            return;
         };
         let ours = saved.ifindex == iface.index
             && root
@@ -493,18 +551,17 @@ impl Agent {
                 .is_some_and(|q| q.kind == "netem" && q.handle == saved.handle);
         if !ours {
             log!(
-                "state file {}: the netem it describes on {} is gone; forgetting it",
-                path.display(),
+                "state file: the netem it describes on {} is gone; forgetting it",
                 saved.interface
             );
             self.forget();
+            self.adopt_own(&iface, &root, "at startup");
             return;
         }
         log!(
-            "adopted netem (handle {}) on {} from state file {}: {}{}",
+            "adopted netem (handle {}) on {} from the state file: {}{}",
             handle_text(saved.handle),
             iface.name,
-            path.display(),
             spec_json(&saved.spec),
             saved
                 .expires_at_ms
@@ -560,7 +617,7 @@ mod tests {
     fn after_shutdown_nothing_more_is_set() {
         let mut agent = Agent::new(Config {
             interface: Some("netem-agent-test-no-such-if0".into()),
-            state_file: std::env::temp_dir().join("netem-agent-unit-never-written.json"),
+            state_file: None,
             keep_on_exit: false,
         });
         agent.shutdown("SIGTERM");
@@ -574,5 +631,27 @@ mod tests {
             ..NetemSpec::default()
         };
         assert_eq!(agent.set(bad, false).unwrap_err().status(), 400);
+    }
+
+    fn qdisc(kind: &str, handle: u32) -> Qdisc {
+        Qdisc {
+            ifindex: 2,
+            handle,
+            parent: crate::netlink::TC_H_ROOT,
+            kind: kind.into(),
+            options: None,
+        }
+    }
+
+    #[test]
+    fn only_a_netem_with_the_own_handle_is_own() {
+        assert_eq!(handle_text(OWN_HANDLE), "4e45:");
+        assert!(is_own(&qdisc("netem", OWN_HANDLE)));
+        // Made by tc (kernel-numbered), another kind with the handle, or the default.
+        assert!(!is_own(&qdisc("netem", 0x8001_0000)));
+        assert!(!is_own(&qdisc("tbf", OWN_HANDLE)));
+        assert!(!is_own(&qdisc("noqueue", 0)));
+        assert!(foreign(&Some(qdisc("tbf", OWN_HANDLE))).is_some());
+        assert!(foreign(&Some(qdisc("netem", OWN_HANDLE))).is_none());
     }
 }

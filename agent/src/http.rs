@@ -63,8 +63,12 @@ fn percent_decode(s: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            // Exactly two hex digits (from_str_radix alone would also take a sign: "%+1").
+            let hex = bytes.get(i + 1..i + 3)?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -221,6 +225,14 @@ mod tests {
         );
         assert_eq!(
             refused("GET", "/latency/%zz", None, ""),
+            (400, Some("duration".into()))
+        );
+        assert_eq!(
+            refused("GET", "/latency/%+1ms", None, ""),
+            (400, Some("duration".into()))
+        );
+        assert_eq!(
+            refused("GET", "/latency/0.1ns", None, ""),
             (400, Some("duration".into()))
         );
         assert_eq!(

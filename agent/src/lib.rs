@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod clock;
+pub mod conns;
 pub mod health;
 pub mod http;
 #[doc(hidden)]
@@ -13,3 +14,4 @@ pub mod netlink;
 pub mod nla;
 pub mod server;
 pub mod state_file;
+pub mod watchdog;

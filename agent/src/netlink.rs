@@ -185,14 +185,16 @@ impl Handle {
         Ok(None)
     }
 
-    /// Creates or replaces the root qdisc with netem set to `spec` (every attribute sent).
+    /// Creates or replaces the root qdisc with a netem of this `handle` set to `spec`
+    /// (every attribute sent).
     pub fn replace_root_netem(
         &mut self,
         ifindex: u32,
+        handle: u32,
         spec: &NetemSpec,
     ) -> Result<(), NetlinkError> {
         let options = netem::encode_options(spec);
-        let req = self.request(|seq| msg::replace_root_netem(seq, ifindex, &options));
+        let req = self.request(|seq| msg::replace_root_netem(seq, ifindex, handle, &options));
         self.execute(req).map(drop)
     }
 

@@ -50,12 +50,16 @@ pub fn parse(mut bytes: &[u8]) -> Result<Vec<(u16, &[u8])>, NlaError> {
 
 /// Reads a native-endian u32 at `at`, if there.
 pub fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+    Some(u32::from_ne_bytes(
+        bytes.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 
 /// Reads a native-endian u64 at `at`, if there.
 pub fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_ne_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+    Some(u64::from_ne_bytes(
+        bytes.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
 }
 
 #[cfg(test)]
@@ -83,5 +87,8 @@ mod tests {
         assert!(parse(&[2, 0, 1, 0]).is_err());
         assert_eq!(u32_at(&buf, 12), Some(7));
         assert_eq!(u32_at(&buf, 14), None);
+        // An offset near usize::MAX is out of range, not an overflow.
+        assert_eq!(u32_at(&buf, usize::MAX - 1), None);
+        assert_eq!(u64_at(&buf, usize::MAX - 3), None);
     }
 }

@@ -1,8 +1,17 @@
 //! The HTTP server: hyper (HTTP/1.1) on a bound `SocketAddr`, one mutex around the agent
-//! so changes are serialized, the ttl expiry timer, and SIGTERM/SIGINT handling.
+//! so changes are serialized, the ttl expiry timer, the watchdog, and SIGTERM/SIGINT
+//! handling.
+//!
+//! Bounded under slow or stalled clients: request headers must arrive within
+//! [`HEADER_TIMEOUT`] and a body within [`BODY_TIMEOUT`] (else the connection is closed, or
+//! answered 408); at most [`MAX_CONNECTIONS`] connections are open (see [`crate::conns`]:
+//! a new one evicts the oldest idle one); headers are capped by [`MAX_READ_BUFFER`] and
+//! bodies by [`MAX_BODY`]; what a client can make the agent log is clipped and
+//! rate-limited (see [`crate::log`]).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -12,19 +21,45 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::agent::{Agent, AgentError, Config};
 use crate::clock;
+use crate::conns::{Admission, MAX_CONNECTIONS, Slots};
 use crate::http::{self, Action};
-use crate::log;
+use crate::log::{MAX_ECHO, clip};
+use crate::watchdog;
+use crate::{log, log_limited};
 use netem_api::wire::ApiError;
 
 /// Largest request body accepted (a full spec is a few hundred bytes).
-const MAX_BODY: usize = 64 * 1024;
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// How long a client may take to send a request's headers (also how long an idle
+/// keep-alive connection stays open).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a client may take to send a request's body.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// hyper's read buffer per connection: caps the request line and headers (hyper's smallest
+/// allowed value; the default would let each connection grow to 400 KiB).
+pub const MAX_READ_BUFFER: usize = 8 * 1024;
+
+/// How the server runs, besides the agent's own configuration.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// How often the watchdog checks `/healthz`; zero: no watchdog.
+    pub watchdog_interval: Duration,
+    /// Where the watchdog checks: the listen address unless given (tests point it at a
+    /// dead port).
+    pub watchdog_target: Option<SocketAddr>,
+}
 
 /// The agent shared by request handlers, the expiry timer and the signal handler.
 #[derive(Clone)]
@@ -63,24 +98,55 @@ fn json_response(status: u16, body: &impl serde::Serialize) -> Response<Full<Byt
 }
 
 fn error_response(method: &str, path: &str, status: u16, e: &ApiError) -> Response<Full<Bytes>> {
-    log!("{method} {path} -> {status}: {}", e.error);
+    log_limited!(
+        "{} {} -> {status}: {}",
+        clip(method, MAX_ECHO),
+        clip(path, MAX_ECHO),
+        clip(&e.error, MAX_ECHO)
+    );
     json_response(status, e)
+}
+
+/// Marks a connection busy (running an operation, so not evicted) while alive.
+struct Busy(Arc<AtomicBool>);
+
+impl Busy {
+    fn new(flag: &Arc<AtomicBool>) -> Busy {
+        flag.store(true, Ordering::Release);
+        Busy(flag.clone())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 async fn handle(
     shared: Shared,
+    busy: Arc<AtomicBool>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => {
+    let collect = Limited::new(req.into_body(), MAX_BODY).collect();
+    let body = match tokio::time::timeout(BODY_TIMEOUT, collect).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) => {
             let msg = ApiError::message(format!("cannot read the request body: {e}"));
             return Ok(error_response(&method, &path, 400, &msg));
         }
+        Err(_) => {
+            let msg = ApiError::message(format!(
+                "the request body did not arrive within {} s",
+                BODY_TIMEOUT.as_secs()
+            ));
+            return Ok(error_response(&method, &path, 408, &msg));
+        }
     };
+    let _busy = Busy::new(&busy);
     let action = match http::route(&method, &path, query.as_deref(), &body) {
         Ok(action) => action,
         Err((status, e)) => return Ok(error_response(&method, &path, status, &e)),
@@ -127,8 +193,53 @@ async fn expiry_timer(shared: Shared, mut rx: watch::Receiver<Option<u64>>) {
     }
 }
 
+/// Serves one connection until it ends, times out or is evicted; gives its slot back.
+async fn serve(shared: Shared, slots: Arc<Mutex<Slots>>, stream: tokio::net::TcpStream) {
+    let admission = slots.lock().unwrap_or_else(PoisonError::into_inner).admit();
+    let slot = match admission {
+        Admission::Full => {
+            log_limited!("closed a new connection: all {MAX_CONNECTIONS} are running operations");
+            return;
+        }
+        Admission::Admitted { slot, evicted } => {
+            if evicted {
+                log_limited!(
+                    "{MAX_CONNECTIONS} connections open: closed the oldest idle one for a new one"
+                );
+            }
+            slot
+        }
+    };
+    /// Gives the slot back however the connection ends.
+    struct Release(Arc<Mutex<Slots>>, u64);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .release(self.1);
+        }
+    }
+    let _release = Release(slots, slot.id);
+    let busy = slot.busy.clone();
+    let service = service_fn(move |req| handle(shared.clone(), busy.clone(), req));
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(MAX_READ_BUFFER);
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        done = conn => if let Err(e) = done {
+            log_limited!("connection closed: {}", clip(&e.to_string(), MAX_ECHO));
+        },
+        _ = slot.evict.notified() => {}
+    }
+}
+
 /// Runs the agent until SIGTERM or SIGINT; returns after clearing (unless kept).
-pub async fn run(config: Config, listen: SocketAddr) -> std::io::Result<()> {
+pub async fn run(config: Config, options: Options) -> std::io::Result<()> {
+    let listen = options.listen;
     // Bind (and install the signal handlers) first: an agent that cannot serve exits
     // without touching anything, so it neither adopts nor forgets a previous agent's
     // state file.
@@ -152,12 +263,17 @@ pub async fn run(config: Config, listen: SocketAddr) -> std::io::Result<()> {
         agent: Arc::new(Mutex::new(agent)),
         deadline: Arc::new(tx),
     };
+    let local = listener.local_addr()?;
     log!(
-        "version {} listening on http://{}, interface {interface}",
+        "version {} listening on http://{local}, interface {interface}",
         env!("CARGO_PKG_VERSION"),
-        listener.local_addr()?
     );
+    let target = options
+        .watchdog_target
+        .unwrap_or_else(|| crate::health::dial_addr(local));
+    watchdog::spawn(target, options.watchdog_interval)?;
     tokio::spawn(expiry_timer(shared.clone(), rx));
+    let slots = Arc::new(Mutex::new(Slots::new(MAX_CONNECTIONS)));
     let signal_name = loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -165,18 +281,12 @@ pub async fn run(config: Config, listen: SocketAddr) -> std::io::Result<()> {
                     Ok((stream, _)) => stream,
                     Err(e) => {
                         // E.g. out of file descriptors: keep serving.
-                        log!("accept failed: {e}");
+                        log_limited!("accept failed: {e}");
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         continue;
                     }
                 };
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(shared.clone(), req));
-                    if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
-                        log!("connection error: {e}");
-                    }
-                });
+                tokio::spawn(serve(shared.clone(), slots.clone(), stream));
             }
             _ = sigterm.recv() => break "SIGTERM",
             _ = sigint.recv() => break "SIGINT",

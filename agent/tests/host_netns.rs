@@ -15,6 +15,10 @@ use serde_json::Value;
 
 const AGENT: &str = env!("CARGO_BIN_EXE_netem-agent");
 
+#[path = "host_netns/stall.rs"]
+mod stall;
+use stall::{stalled_clients_cannot_hold_the_agent, the_watchdog_exits_when_health_fails};
+
 fn run(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd).args(args).output().expect("run command");
     assert!(
@@ -97,12 +101,17 @@ impl Netns {
 
     /// Starts the agent with these extra arguments and waits until it is healthy.
     fn agent(&self, args: &[&str]) -> Agent<'_> {
-        let log = self.dir.join("agent.log");
         let state = self.state_file();
         let mut all = vec!["--state-file", state.to_str().unwrap()];
         all.extend_from_slice(args);
+        self.agent_with(&all)
+    }
+
+    /// Starts the agent with exactly these arguments and waits until it is healthy.
+    fn agent_with(&self, all: &[&str]) -> Agent<'_> {
+        let log = self.dir.join("agent.log");
         let child = self
-            .exec(AGENT, &all)
+            .exec(AGENT, all)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -460,6 +469,7 @@ fn a_stale_state_file_is_forgotten() {
         .parse()
         .unwrap();
     let saved = serde_json::json!({
+        "written_by": "netem-agent",
         "interface": "v0", "ifindex": ifindex, "handle": 0x8001_0000u32,
         "spec": {"delay": "20ms", "ttl": "1m"}, "set_at_ms": 1, "expires_at_ms": 60_001
     });
@@ -544,6 +554,133 @@ fn a_listen_failure_is_explained() {
     assert_eq!(std::fs::read_to_string(&state).unwrap(), saved);
 }
 
+/// The agent's log with the state file (its path) untouched: the path still holds what
+/// `check` accepts.
+fn state_path_is_left_alone(what: &str, prepare: impl Fn(&Path), check: impl Fn(&Path)) {
+    let ns = Netns::new(true);
+    let path = ns.state_file();
+    prepare(&path);
+    let mut agent = ns.agent(&[]);
+    // Requests that would forget or write the state file, then an exit that clears.
+    assert_eq!(agent.call("GET", "/v1/netem", None).status, 200);
+    assert_eq!(agent.call("DELETE", "/v1/netem", None).status, 200);
+    agent.signal("TERM");
+    assert_eq!(agent.wait_exit(), Some(0), "{}", agent.log());
+    let log = agent.log();
+    assert!(
+        log.contains(&format!("state file {}: {what}", path.display()))
+            && log.contains("left untouched"),
+        "{log}"
+    );
+    check(&path);
+}
+
+fn a_fifo_at_the_state_path_neither_blocks_nor_is_removed() {
+    state_path_is_left_alone(
+        "a FIFO",
+        |p| drop(run("mkfifo", &[p.to_str().unwrap()])),
+        |p| {
+            use std::os::unix::fs::FileTypeExt;
+            assert!(std::fs::symlink_metadata(p).unwrap().file_type().is_fifo());
+        },
+    );
+}
+
+fn a_directory_at_the_state_path_is_left_alone() {
+    state_path_is_left_alone(
+        "a directory",
+        |p| {
+            std::fs::create_dir(p).unwrap();
+            std::fs::write(p.join("keep"), "x").unwrap();
+        },
+        |p| assert_eq!(std::fs::read_to_string(p.join("keep")).unwrap(), "x"),
+    );
+}
+
+fn a_foreign_file_at_the_state_path_is_left_untouched() {
+    // Unmarked: what an older agent or anyone else wrote; and plain text.
+    const UNMARKED: &str = r#"{"interface":"v0","ifindex":1,"handle":2147549184,
+        "spec":{"delay":"20ms"},"set_at_ms":1,"expires_at_ms":null}"#;
+    for (content, what) in [(UNMARKED, "unreadable"), ("hello\n", "unreadable")] {
+        state_path_is_left_alone(
+            what,
+            |p| std::fs::write(p, content).unwrap(),
+            |p| assert_eq!(std::fs::read_to_string(p).unwrap(), content),
+        );
+    }
+}
+
+fn no_state_file_writes_none() {
+    let ns = Netns::new(true);
+    let agent = ns.agent_with(&["--no-state-file"]);
+    assert_eq!(agent.call("GET", "/v1/netem", None).status, 200);
+    assert_eq!(agent.call("DELETE", "/v1/netem", None).status, 200);
+    assert!(!agent.log().contains("state file"), "{}", agent.log());
+    let both = Command::new(AGENT)
+        .args(["--no-state-file", "--state-file", "/tmp/x.json"])
+        .output()
+        .unwrap();
+    assert!(!both.status.success());
+    assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
+}
+
+fn values_netem_cannot_hold_are_400_not_a_clear() {
+    // A foreign root qdisc that a clear with ?force=true would remove: a value rounded to
+    // zero would have turned the forced set into exactly that.
+    let ns = Netns::new(true);
+    ns.tc(&[
+        "qdisc", "add", "dev", "v0", "root", "handle", "9:", "tbf", "rate", "1mbit", "burst",
+        "32kbit", "latency", "400ms",
+    ]);
+    let agent = ns.agent(&[]);
+    for (path, body, field, smallest) in [
+        (
+            "/v1/netem",
+            Some(r#"{"loss":"0.0000000001%"}"#),
+            "loss",
+            "0.000001%",
+        ),
+        (
+            "/v1/netem?force=true",
+            Some(r#"{"loss":"0.0000000001%"}"#),
+            "loss",
+            "0.000001%",
+        ),
+        (
+            "/v1/netem?force=true",
+            Some(r#"{"corrupt":1e-9}"#),
+            "corrupt",
+            "0.000001%",
+        ),
+        (
+            "/v1/netem?force=true",
+            Some(r#"{"delay":"0.4ns"}"#),
+            "delay",
+            "1ns",
+        ),
+        (
+            "/v1/netem?force=true",
+            Some(r#"{"rate":"7bit"}"#),
+            "rate",
+            "8bit",
+        ),
+        ("/latency/0.1ns?force=true", None, "duration", "1ns"),
+    ] {
+        let method = if body.is_some() { "PUT" } else { "GET" };
+        let a = agent.call(method, path, body);
+        assert_error(&a, 400, Some(field));
+        assert!(
+            a.body["reason"].as_str().unwrap().contains(smallest),
+            "{path} {body:?}: {a:?}"
+        );
+        assert!(
+            ns.root_qdisc().starts_with("qdisc tbf 9:"),
+            "{path} {body:?} changed the qdisc: {}",
+            ns.root_qdisc()
+        );
+    }
+}
+
 netem_harness::main! {
     [Root, NoNetem] sync kernel_without_netem_answers_503_and_changes_nothing,
     [Root] sync foreign_tbf_is_left_alone_unless_forced,
@@ -555,4 +692,11 @@ netem_harness::main! {
     [Root] sync a_stale_state_file_is_forgotten,
     [Root] sync listen_takes_an_address_not_a_name,
     [Root] sync a_listen_failure_is_explained,
+    [Root] sync a_fifo_at_the_state_path_neither_blocks_nor_is_removed,
+    [Root] sync a_directory_at_the_state_path_is_left_alone,
+    [Root] sync a_foreign_file_at_the_state_path_is_left_untouched,
+    [Root] sync no_state_file_writes_none,
+    [Root] sync values_netem_cannot_hold_are_400_not_a_clear,
+    [Root] sync stalled_clients_cannot_hold_the_agent,
+    [Root] sync the_watchdog_exits_when_health_fails,
 }

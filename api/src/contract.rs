@@ -33,7 +33,7 @@ pub const RUN_DIR: &str = "/run/netem-agent";
 /// The agent's state file: [`RUN_DIR`]`/state.json`, its `--state-file` default.
 pub const STATE_FILE: &str = "/run/netem-agent/state.json";
 
-/// Path of the agent binary inside the image; also what the exec probes run.
+/// Path of the agent binary inside the image.
 pub const BINARY: &str = "/netem-agent";
 
 /// The address the agent listens on by default: loopback only, reached through the API
@@ -73,15 +73,13 @@ const _: () = assert!(
 /// `runAsNonRoot`/`runAsUser` that would otherwise leave the agent without `NET_ADMIN`.
 /// With every other capability dropped, root in the container can do little beyond
 /// configuring the pod's own network namespace.
+///
+/// No probes: exec readiness and liveness probes cost about 1% of a core per pod on a real
+/// node (each exec is ~30 ms of kubelet and runtime CPU), and a readiness probe would gate
+/// the pod's Ready condition, so an agent hiccup took the TiDB pod out of service. The
+/// agent watches itself instead (its `--watchdog-interval`, default 15 s: it checks its own
+/// `/healthz` and exits after 3 failures in a row, and the kubelet restarts it).
 pub fn container(image: &str) -> Value {
-    let probe = |period: u32| {
-        json!({
-            "exec": { "command": [BINARY, "health", "--listen", LISTEN] },
-            "periodSeconds": period,
-            "timeoutSeconds": 2,
-            "failureThreshold": 3,
-        })
-    };
     json!({
         "name": CONTAINER_NAME,
         "image": image,
@@ -102,8 +100,6 @@ pub fn container(image: &str) -> Value {
             "requests": { "cpu": "10m", "memory": "16Mi" },
             "limits": { "cpu": "100m", "memory": "32Mi" },
         },
-        "readinessProbe": probe(5),
-        "livenessProbe": probe(10),
         "volumeMounts": [{ "name": VOLUME_NAME, "mountPath": RUN_DIR }],
     })
 }
@@ -227,7 +223,12 @@ mod tests {
         // Listens on loopback only and declares no port.
         assert_eq!(c["args"], json!(["--listen", "127.0.0.1:2332"]));
         assert!(c.get("ports").is_none());
-        assert_eq!(c["readinessProbe"]["exec"]["command"][1], "health");
+        // No probes: they cost CPU on every node and gated the pod's readiness; the agent
+        // has its own watchdog (on by default, so no argument is needed for it).
+        for probe in ["readinessProbe", "livenessProbe", "startupProbe"] {
+            assert!(c.get(probe).is_none(), "{probe}");
+        }
+        assert!(!c["args"].to_string().contains("watchdog"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! - [`wire`]: the agent's HTTP API (port, paths, JSON bodies), and [`rules`]: its
 //!   per-destination rules;
 //! - [`contract`]: how the agent is deployed in a pod (container, volume, listen address,
-//!   binary and state-file paths, probes, default image).
+//!   binary and state-file paths, default image).
 //!
 //! It depends on serde alone, so the plugin does not build the agent (netlink, server) and
 //! the agent does not build the plugin's Kubernetes client.

@@ -191,7 +191,28 @@ impl NetemSpec {
         self.limit.unwrap_or(DEFAULT_LIMIT)
     }
 
+    /// Every percentage field with its JSON name.
+    fn percents(&self) -> [(&'static str, Option<Percent>); 9] {
+        [
+            ("delay_correlation", self.delay_correlation),
+            ("loss", self.loss),
+            ("loss_correlation", self.loss_correlation),
+            ("duplicate", self.duplicate),
+            ("duplicate_correlation", self.duplicate_correlation),
+            ("corrupt", self.corrupt),
+            ("corrupt_correlation", self.corrupt_correlation),
+            ("reorder", self.reorder),
+            ("reorder_correlation", self.reorder_correlation),
+        ]
+    }
+
     /// Checks the settings belong together (tc's rules), naming the first wrong field.
+    ///
+    /// Also refuses a non-zero value netem cannot hold (it would round to 0 and so mean
+    /// "none", turning a set into a clear), naming the field and the smallest value it can
+    /// take. Durations and rates get that check when parsed (a `Duration` holds whole
+    /// nanoseconds, which netem holds exactly; a rate below 1 byte per second is refused by
+    /// [`parse_rate`]); percentages here, see [`Percent`].
     pub fn validate(&self) -> Result<(), FieldError> {
         let present = |d: Option<Duration>| d.is_some_and(|d| !d.is_zero());
         let has_delay = present(self.delay);
@@ -201,6 +222,19 @@ impl NetemSpec {
                 return Err(FieldError::new(
                     field,
                     format!("must be at most {}", format_duration(MAX_DELAY)),
+                ));
+            }
+        }
+        for (field, value) in self.percents() {
+            if value.is_some_and(|p| p.is_below_resolution()) {
+                return Err(FieldError::new(
+                    field,
+                    format!(
+                        "{} is below the resolution and would be 0 (none); the smallest \
+                         non-zero value is {}%",
+                        value.unwrap_or(Percent::ZERO),
+                        Percent::MIN_NONZERO
+                    ),
                 ));
             }
         }

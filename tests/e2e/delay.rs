@@ -18,9 +18,6 @@ fn agent_container(listen_port: u16) -> Value {
     if listen_port != netem_api::wire::DEFAULT_PORT {
         let listen = format!("127.0.0.1:{listen_port}");
         c["args"] = json!(["--listen", listen]);
-        for probe in ["readinessProbe", "livenessProbe"] {
-            c[probe]["exec"]["command"][3] = json!(listen);
-        }
     }
     c
 }

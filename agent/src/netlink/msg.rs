@@ -169,10 +169,11 @@ fn kind_attr(buf: &mut Vec<u8>, kind: &str) {
     nla::push(buf, TCA_KIND, &name);
 }
 
-/// Create or replace the root qdisc of `ifindex` with netem and these TCA_OPTIONS.
-/// An existing root netem is changed in place; any other root qdisc is replaced.
-pub fn replace_root_netem(seq: u32, ifindex: u32, options: &[u8]) -> Vec<u8> {
-    let mut body = tcmsg(ifindex, 0, TC_H_ROOT);
+/// Create or replace the root qdisc of `ifindex` with a netem of this `handle` and these
+/// TCA_OPTIONS. A root qdisc with this handle is changed in place; any other root qdisc
+/// (also a netem with another handle) is replaced by a new one with this handle.
+pub fn replace_root_netem(seq: u32, ifindex: u32, handle: u32, options: &[u8]) -> Vec<u8> {
+    let mut body = tcmsg(ifindex, handle, TC_H_ROOT);
     kind_attr(&mut body, "netem");
     nla::push(&mut body, TCA_OPTIONS, options);
     let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;

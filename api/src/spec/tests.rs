@@ -88,6 +88,7 @@ fn percents_parse_with_or_without_sign() {
     assert!(Percent::new(100.000001).is_err());
     assert!(Percent::new(f64::NAN).is_err());
     assert_eq!(Percent::new(33.3333333).unwrap().value(), 33.333333);
+    assert_eq!(Percent::new(-0.0).unwrap().to_string(), "0%");
 }
 
 #[test]
@@ -235,4 +236,71 @@ fn validation_follows_tc_rules() {
     ] {
         NetemSpec::from_json(ok.as_bytes()).unwrap();
     }
+}
+
+#[test]
+fn values_netem_cannot_hold_are_refused_not_rounded_to_zero() {
+    // Percentages: below six decimals a non-zero value would be 0, so validation refuses it
+    // naming the field and the smallest value.
+    for body in [
+        r#"{"loss":"0.0000000001%"}"#,
+        r#"{"loss":1e-10}"#,
+        r#"{"loss":"0.0000004"}"#,
+    ] {
+        let (field, reason) = field_of(body);
+        assert_eq!(field, "loss", "{body}");
+        assert!(
+            reason.contains("smallest non-zero value is 0.000001%"),
+            "{reason}"
+        );
+    }
+    let (field, _) =
+        field_of(r#"{"delay":"10ms","reorder":"5%","reorder_correlation":"0.0000001"}"#);
+    assert_eq!(field, "reorder_correlation");
+    // The smallest value itself, and what rounds up to it, are fine; an exact 0 is none.
+    for ok in ["0.000001%", "0.0000006", "0", "0.000%"] {
+        let spec = NetemSpec::from_json(format!(r#"{{"loss":"{ok}"}}"#).as_bytes()).unwrap();
+        spec.validate().unwrap();
+    }
+    assert!(
+        parse_percent("0.0000000001%")
+            .unwrap()
+            .is_below_resolution()
+    );
+    assert!(!parse_percent("0").unwrap().is_below_resolution());
+    assert!(Percent::new(1e-300).unwrap().is_below_resolution());
+    // Durations: below 1ns is refused when parsed, also on the one-call path.
+    let e = parse_duration("0.4ns").unwrap_err();
+    assert!(
+        e.reason.contains("smallest non-zero duration is 1ns"),
+        "{e}"
+    );
+    assert_eq!(
+        parse_duration("0.000000001ms").unwrap_err().what,
+        "duration"
+    );
+    assert_eq!(parse_duration("0.6ns").unwrap(), Duration::from_nanos(1));
+    assert_eq!(parse_duration("0.000ms").unwrap(), Duration::ZERO);
+    let (field, reason) = field_of(r#"{"delay":"0.1ns"}"#);
+    assert_eq!(field, "delay");
+    assert!(reason.contains("1ns"), "{reason}");
+    // Rates: below 1 byte per second.
+    let (field, reason) = field_of(r#"{"rate":"0.5bit"}"#);
+    assert_eq!(field, "rate");
+    assert!(reason.contains("at least 8bit"), "{reason}");
+}
+
+#[test]
+fn long_fractions_do_not_overflow() {
+    let digits = "0".repeat(40);
+    assert_eq!(
+        parse_rate(&format!("1.{digits}1tbps"))
+            .unwrap()
+            .bytes_per_sec(),
+        1_000_000_000_000
+    );
+    assert_eq!(
+        parse_duration(&format!("1.{digits}9h")).unwrap(),
+        Duration::from_secs(3600)
+    );
 }

@@ -33,12 +33,18 @@ fn split_number(s: &str) -> Option<(&str, &str, &str)> {
     Some((int, frac, unit.trim()))
 }
 
+/// True when the decimal `int.frac` is not zero.
+fn is_nonzero(int: &str, frac: &str) -> bool {
+    int.bytes().chain(frac.bytes()).any(|b| b != b'0')
+}
+
 /// `int.frac * scale`, rounded to the nearest integer; None on overflow.
 fn scale_decimal(int: &str, frac: &str, scale: u128) -> Option<u128> {
     let int: u128 = if int.is_empty() { 0 } else { int.parse().ok()? };
     let whole = int.checked_mul(scale)?;
-    // Fraction digits beyond 30 cannot change the result at any scale used here.
-    let frac = &frac[..frac.len().min(30)];
+    // Fraction digits beyond 24 cannot change the rounded result at any scale used here
+    // (at most 8e12), and 10^24 * 8e12 still fits a u128: more digits would overflow.
+    let frac = &frac[..frac.len().min(24)];
     if frac.is_empty() {
         return Some(whole);
     }
@@ -97,6 +103,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, ParseError> {
     let ns = scale_decimal(int, frac, scale)
         .and_then(|ns| u64::try_from(ns).ok())
         .ok_or_else(|| err(WHAT, s, "too large"))?;
+    // A non-zero duration that rounds to 0 ns would silently mean "none" (and a delay of
+    // none clears): refuse it instead. netem holds delays in nanoseconds, so 1ns is exact.
+    if ns == 0 && is_nonzero(int, frac) {
+        return Err(err(
+            WHAT,
+            s,
+            "below the resolution of 1ns: the smallest non-zero duration is 1ns",
+        ));
+    }
     Ok(Duration::from_nanos(ns))
 }
 
@@ -134,7 +149,12 @@ fn decimal(n: u128, scale: u128) -> String {
 }
 
 /// A percentage between 0 and 100, kept to six decimals: the kernel holds probabilities
-/// in units of 1/2^32, so a value read back and rounded prints exactly as it was set.
+/// in units of 1/2^32 (about 0.0000000233%), so a value read back and rounded prints
+/// exactly as it was set.
+///
+/// A non-zero value below [`Percent::MIN_NONZERO`] would round to 0, which means "none"
+/// (and setting nothing but zeros clears). It is kept as given instead, so that
+/// [`NetemSpec::validate`](super::NetemSpec::validate) refuses it, naming the field.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Percent(f64);
 
@@ -142,7 +162,12 @@ impl Percent {
     /// 0%.
     pub const ZERO: Percent = Percent(0.0);
 
-    /// A percentage from a number (0..=100); rounded to six decimals.
+    /// The smallest non-zero percentage the API holds: 0.000001% (six decimals). It is
+    /// about 43 of the kernel's 1/2^32 units, so it never encodes as 0.
+    pub const MIN_NONZERO: f64 = 0.000_001;
+
+    /// A percentage from a number (0..=100); rounded to six decimals, except a non-zero
+    /// value that would round to 0 (see the type's documentation).
     pub fn new(value: f64) -> Result<Percent, ParseError> {
         if !value.is_finite() || !(0.0..=100.0).contains(&value) {
             return Err(err(
@@ -151,7 +176,15 @@ impl Percent {
                 "must be between 0 and 100",
             ));
         }
-        Ok(Percent((value * 1e6).round() / 1e6))
+        // `+ 0.0` turns -0.0 (valid JSON) into 0.0, which prints "0%", not "-0%".
+        let value = value + 0.0;
+        let rounded = (value * 1e6).round() / 1e6;
+        Ok(Percent(if rounded == 0.0 { value } else { rounded }))
+    }
+
+    /// True for a non-zero value too small to hold (below [`Percent::MIN_NONZERO`]).
+    pub fn is_below_resolution(self) -> bool {
+        self.0 > 0.0 && self.0 < Self::MIN_NONZERO
     }
 
     /// The value in percent (0..=100).
@@ -180,6 +213,17 @@ pub fn parse_percent(s: &str) -> Result<Percent, ParseError> {
         scale_decimal(int, frac, 1_000_000).ok_or_else(|| err(WHAT, s, "too large"))?;
     if millionths > 100_000_000 {
         return Err(err(WHAT, s, "must be between 0 and 100"));
+    }
+    if millionths == 0 && is_nonzero(int, frac) {
+        // Kept as given for validation to refuse (see `Percent`); the digits are a valid
+        // decimal, so f64 parses them (to at least the smallest positive f64).
+        let tiny = format!("{}.{frac}", if int.is_empty() { "0" } else { int });
+        let value = tiny.parse::<f64>().unwrap_or(0.0);
+        return Ok(Percent(if value > 0.0 {
+            value
+        } else {
+            f64::MIN_POSITIVE
+        }));
     }
     Ok(Percent(millionths as f64 / 1e6))
 }

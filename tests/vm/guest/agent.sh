@@ -218,6 +218,40 @@ api DELETE /v1/netem
 verdict "a new agent clears it" "$CODE" eval '[ "$CODE" = 200 ] && no_root_netem'
 agent_stop TERM
 
+echo "== own handle (4e45:): a new agent without a state file adopts the qdisc by its handle"
+agent_start
+api PUT /v1/netem '{"delay":"30ms","ttl":"10m"}'
+verdict "the agent's netem has handle 4e45:" "$(root_qdisc)" tc_is \
+    '.kind == "netem" and .handle == "4e45:"'
+killed=$AGENT_PID
+agent_stop KILL
+verdict "SIGKILL leaves it" "pid $killed gone, $(root_qdisc)" tc_is "$(netem_delay 0.03)"
+agent_start --no-state-file
+api GET /v1/netem
+verdict "a --no-state-file agent adopts it (no ttl known)" "$BODY" jq_ok "$BODY" \
+    '.managed == true and .netem.delay == "30ms" and .expires_at == null'
+api DELETE /v1/netem
+verdict "and clears it without force" "$CODE $(root_qdisc)" eval '[ "$CODE" = 200 ] && no_root_netem'
+in_pod tc qdisc replace dev "$POD_IF" root handle 8001: netem delay 10ms
+api GET /v1/netem
+verdict "a netem with another handle (tc's) is not the agent's" "$BODY" jq_ok "$BODY" \
+    '.managed == false and .root_qdisc == "netem" and .netem.delay == "10ms"'
+api GET /latency/20ms
+verdict "a set over it makes the agent's own" "$CODE $(root_qdisc)" tc_is \
+    "$(netem_delay 0.02) and .handle == \"4e45:\""
+agent_stop TERM
+verdict "SIGTERM of the --no-state-file agent clears its qdisc" "exit $AGENT_RC, $(root_qdisc)" \
+    eval '[ "$AGENT_RC" = 0 ] && no_root_netem'
+
+echo "== values netem cannot hold are refused, not rounded to a clear"
+agent_start
+api GET /latency/20ms
+api PUT /v1/netem '{"loss":"0.0000000001%"}'
+verdict "PUT loss 0.0000000001% -> 400" "$CODE $BODY" eval \
+    '[ "$CODE" = 400 ] && jq_ok "$BODY" ".field == \"loss\"" && tc_is "$(netem_delay 0.02)"'
+api DELETE /v1/netem
+agent_stop TERM
+
 echo "== agent log"
 cat /tmp/agent.log
 summary

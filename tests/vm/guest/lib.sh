@@ -64,14 +64,18 @@ root_qdisc() {
     in_pod tc -j qdisc show dev "$POD_IF" | jq -c '[.[] | select(.root == true)] | .[0]'
 }
 
-# agent_start [ARGS...]: start netem-agent in the pod (state file in /run/agent), wait for
+# agent_start [ARGS...]: start netem-agent in the pod (state file in /run/agent unless
+# --no-state-file is among ARGS), wait for
 # `netem-agent health`; sets AGENT_PID and AGENT_READY_S.
 agent_start() {
     mkdir -p /run/agent
     local t0=$EPOCHREALTIME i
     # Not through in_pod: a function run in the background is a subshell, and $! must be the
     # agent itself (signals go to it). nsenter execs the agent in the pod's netns.
-    nsenter --net=/run/netns/pod netem-agent --state-file /run/agent/state.json "$@" >>/tmp/agent.log 2>&1 &
+    # --no-state-file among the arguments: no --state-file (the two conflict).
+    local state=(--state-file /run/agent/state.json)
+    case " $* " in *" --no-state-file "*) state=() ;; esac
+    nsenter --net=/run/netns/pod netem-agent "${state[@]}" "$@" >>/tmp/agent.log 2>&1 &
     AGENT_PID=$!
     for i in $(seq 200); do
         if [ "$(cat /proc/"$AGENT_PID"/comm 2>/dev/null)" = netem-agent ] &&

@@ -7,7 +7,7 @@ fn words(ws: &[u32]) -> Vec<u8> {
 #[test]
 fn replace_request_layout() {
     let options = [0xAAu8; 24];
-    let msg = replace_root_netem(7, 3, &options);
+    let msg = replace_root_netem(7, 3, 0x4e45_0000, &options);
     // header: len, type 36, flags REQUEST|ACK|CREATE|REPLACE, seq 7, port 0
     let len = 16 + 20 + 12 + 28;
     assert_eq!(msg.len(), len);
@@ -15,10 +15,14 @@ fn replace_request_layout() {
     assert_eq!(&msg[4..6], &36u16.to_ne_bytes());
     assert_eq!(&msg[6..8], &0x505u16.to_ne_bytes());
     assert_eq!(&msg[8..16], &words(&[7, 0])[..]);
-    // tcmsg: family 0 + padding, ifindex 3, handle 0, parent ROOT, info 0
+    // tcmsg: family 0 + padding, ifindex 3, the handle, parent ROOT, info 0
     assert_eq!(
         &msg[16..36],
-        &[&[0u8, 0, 0, 0][..], &words(&[3, 0, 0xFFFF_FFFF, 0])].concat()[..]
+        &[
+            &[0u8, 0, 0, 0][..],
+            &words(&[3, 0x4e45_0000, 0xFFFF_FFFF, 0])
+        ]
+        .concat()[..]
     );
     // TCA_KIND "netem\0" padded, TCA_OPTIONS with the payload as is
     assert_eq!(
