@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_netem_global_optspecs
-    string join \n n/namespace= context= kubeconfig= cluster= user= request-timeout= h/help V/version
+    string join \n n/namespace= context= kubeconfig= cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= as= as-group= h/help V/version
 end
 
 function __fish_kubectl_netem_needs_command
@@ -30,6 +30,13 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l kubeconfig 
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -s s -l server -d 'The API server\'s address (overrides the kubeconfig cluster\'s server)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l certificate-authority -d 'A CA certificate file (PEM) to verify the API server with (replaces the kubeconfig\'s)' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure; drops the kubeconfig\'s CA)' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l token -d 'Bearer token for the API server (replaces the kubeconfig user\'s credentials)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l as -d 'User to impersonate for the operation' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "inject" -d 'Add the netem agent container to a TidbCluster\'s components (or a StatefulSet)'
@@ -50,6 +57,13 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l k
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s s -l server -d 'The API server\'s address (overrides the kubeconfig cluster\'s server)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l certificate-authority -d 'A CA certificate file (PEM) to verify the API server with (replaces the kubeconfig\'s)' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure; drops the kubeconfig\'s CA)' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l token -d 'Bearer token for the API server (replaces the kubeconfig user\'s credentials)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l as -d 'User to impersonate for the operation' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l expose -d 'Also make the agent listen on the pod IP, port 2332, and declare the port, so `curl POD_IP:2332/latency/20ms` works from inside the cluster. Anyone who can reach the pod network can then change the pod\'s network; the default is loopback only, reached through the API server\'s port-forward (RBAC on pods/portforward)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s y -l yes -d 'Do not ask for confirmation before pods are restarted (or, with --wait after eject, before a pod stuck on the old spec is deleted)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l dry-run -d 'Print the exact patch and change nothing (server-side dry run where supported)'
@@ -66,6 +80,13 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l ku
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s s -l server -d 'The API server\'s address (overrides the kubeconfig cluster\'s server)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l certificate-authority -d 'A CA certificate file (PEM) to verify the API server with (replaces the kubeconfig\'s)' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure; drops the kubeconfig\'s CA)' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l token -d 'Bearer token for the API server (replaces the kubeconfig user\'s credentials)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l as -d 'User to impersonate for the operation' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s y -l yes -d 'Do not ask for confirmation before pods are restarted (or, with --wait after eject, before a pod stuck on the old spec is deleted)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l dry-run -d 'Print the exact patch and change nothing (server-side dry run where supported)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l wait -d 'Wait until every targeted pod runs (inject) or no longer runs (eject) the agent; a pod that cannot become ready for 20s stops the wait, naming why'
@@ -96,6 +117,13 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l ku
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s s -l server -d 'The API server\'s address (overrides the kubeconfig cluster\'s server)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l certificate-authority -d 'A CA certificate file (PEM) to verify the API server with (replaces the kubeconfig\'s)' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure; drops the kubeconfig\'s CA)' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l token -d 'Bearer token for the API server (replaces the kubeconfig user\'s credentials)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l as -d 'User to impersonate for the operation' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s h -l help -d 'Print help'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s V -l version -d 'Print version'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l component -d 'Narrow tidb-cluster/ and statefulset/ targets (and status\'s default) to these components (comma separated), e.g. pd,tikv' -r
@@ -108,6 +136,13 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l ku
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -s s -l server -d 'The API server\'s address (overrides the kubeconfig cluster\'s server)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l certificate-authority -d 'A CA certificate file (PEM) to verify the API server with (replaces the kubeconfig\'s)' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure; drops the kubeconfig\'s CA)' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l token -d 'Bearer token for the API server (replaces the kubeconfig user\'s credentials)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l as -d 'User to impersonate for the operation' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l all -d 'Every pod with the agent in the namespace'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l force -d 'Also remove a root qdisc that is not netem (the agent leaves those alone by default)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -s h -l help -d 'Print help'
@@ -126,6 +161,13 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l k
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -s s -l server -d 'The API server\'s address (overrides the kubeconfig cluster\'s server)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l certificate-authority -d 'A CA certificate file (PEM) to verify the API server with (replaces the kubeconfig\'s)' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure; drops the kubeconfig\'s CA)' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l token -d 'Bearer token for the API server (replaces the kubeconfig user\'s credentials)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l as -d 'User to impersonate for the operation' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -s A -l all-namespaces -d 'Look in every namespace'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -s V -l version -d 'Print version'
@@ -135,6 +177,13 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions"
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -s s -l server -d 'The API server\'s address (overrides the kubeconfig cluster\'s server)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l certificate-authority -d 'A CA certificate file (PEM) to verify the API server with (replaces the kubeconfig\'s)' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure; drops the kubeconfig\'s CA)' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l token -d 'Bearer token for the API server (replaces the kubeconfig user\'s credentials)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l as -d 'User to impersonate for the operation' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -s n -l namespace -d 'Namespace to use (default: the context\'s namespace, else "default")' -r
@@ -143,6 +192,13 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" 
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -s s -l server -d 'The API server\'s address (overrides the kubeconfig cluster\'s server)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l certificate-authority -d 'A CA certificate file (PEM) to verify the API server with (replaces the kubeconfig\'s)' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure; drops the kubeconfig\'s CA)' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l token -d 'Bearer token for the API server (replaces the kubeconfig user\'s credentials)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l as -d 'User to impersonate for the operation' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -s h -l help -d 'Print help'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -s V -l version -d 'Print version'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "inject" -d 'Add the netem agent container to a TidbCluster\'s components (or a StatefulSet)'

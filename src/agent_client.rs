@@ -158,7 +158,10 @@ pub fn classify_forward_error(pod: &PodInfo, err: &kube::Error) -> PodError {
             format!("the API server did not open the port-forward: {e}"),
         )
         .hint("a proxy between you and the API server may block WebSocket upgrades"),
-        other => PodError::new(Cause::ApiError, format!("port-forward: {other}")),
+        other => PodError::new(
+            Cause::ApiError,
+            format!("port-forward: {}", crate::errors::describe_kube(other)),
+        ),
     }
 }
 

@@ -61,11 +61,11 @@ pub struct PodError {
 }
 
 impl PodError {
-    /// A failure with a cause and message, without a hint.
+    /// A failure with a cause and message (credentials blanked out), without a hint.
     pub fn new(cause: Cause, message: impl Into<String>) -> Self {
         PodError {
             cause,
-            message: message.into(),
+            message: crate::errors::redact(&message.into()),
             hint: None,
         }
     }

@@ -9,7 +9,7 @@ use netem_api::spec::{Distribution, Percent, Rate, parse_duration, parse_percent
 
 use crate::target::{Target, WorkloadTarget, parse_target, parse_workload};
 
-mod values;
+pub mod values;
 
 /// Add network delay (netem) to TiDB pods on Kubernetes, and take it away again.
 ///
@@ -66,6 +66,37 @@ pub struct ConnectionArgs {
     /// number of seconds; 0 = none).
     #[arg(long, global = true, value_name = "DURATION", value_parser = values::request_timeout)]
     pub request_timeout: Option<Duration>,
+
+    /// The API server's address (overrides the kubeconfig cluster's server).
+    #[arg(short = 's', long, global = true, value_name = "URL", value_parser = values::server)]
+    pub server: Option<hyper::Uri>,
+
+    /// A CA certificate file (PEM) to verify the API server with (replaces the kubeconfig's).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub certificate_authority: Option<PathBuf>,
+
+    /// Do not verify the API server's certificate (insecure; drops the kubeconfig's CA).
+    #[arg(long, global = true, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value_t = false, value_name = "BOOL",
+          action = clap::ArgAction::Set)]
+    pub insecure_skip_tls_verify: bool,
+
+    /// Bearer token for the API server (replaces the kubeconfig user's credentials).
+    #[arg(long, global = true, value_name = "TOKEN", value_parser = values::secret)]
+    pub token: Option<values::Secret>,
+
+    /// User to impersonate for the operation.
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub impersonate: Option<String>,
+
+    /// Group to impersonate (repeatable); needs --as, as in kubectl.
+    #[arg(
+        long = "as-group",
+        global = true,
+        value_name = "GROUP",
+        requires = "impersonate"
+    )]
+    pub impersonate_groups: Vec<String>,
 }
 
 /// The subcommands.

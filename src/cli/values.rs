@@ -51,6 +51,46 @@ pub fn request_timeout(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `--server`: an `https://` (or `http://`) URL; a bare `HOST[:PORT]` means `https://`, as
+/// in kubectl.
+pub fn server(s: &str) -> Result<hyper::Uri, String> {
+    let with_scheme = if s.contains("://") {
+        s.to_string()
+    } else {
+        format!("https://{s}")
+    };
+    let uri: hyper::Uri = with_scheme
+        .parse()
+        .map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    if !matches!(uri.scheme_str(), Some("https" | "http")) {
+        return Err(format!(
+            "{s:?}: the server's URL is https://HOST[:PORT] (or http://)"
+        ));
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(format!("{s:?} has no host"));
+    }
+    Ok(uri)
+}
+
+/// A credential from the command line: its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// `--token`: any non-empty value, kept as a [`Secret`].
+pub fn secret(s: &str) -> Result<Secret, String> {
+    if s.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(Secret(s.to_string()))
+}
+
 /// `--distribution`: one of tc's table names.
 pub fn distribution() -> impl clap::builder::TypedValueParser<Value = Distribution> {
     PossibleValuesParser::new(["normal", "pareto", "paretonormal", "uniform"]).map(|s| {
@@ -173,6 +213,23 @@ mod tests {
         for huge in ["18446744073709551615", "99999999999999999999999", "1e308s"] {
             assert!(request_timeout(huge).is_err(), "{huge}");
         }
+    }
+
+    #[test]
+    fn server_urls_like_kubectl() {
+        assert_eq!(
+            server("127.0.0.1:6443").unwrap().to_string(),
+            "https://127.0.0.1:6443/"
+        );
+        assert_eq!(
+            server("http://k8s.example:8080").unwrap().scheme_str(),
+            Some("http")
+        );
+        for bad in ["ftp://x", "https://", "a b", ""] {
+            assert!(server(bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(format!("{:?}", secret("abc").unwrap()), "Secret(..)");
+        assert!(secret(" ").is_err());
     }
 
     #[test]

@@ -6,10 +6,12 @@
 
 mod complete;
 mod connection;
+mod credentials;
 mod delay;
 mod expose;
 mod inject;
 mod manifest;
+mod proxy;
 mod support;
 mod terminal;
 
@@ -17,6 +19,9 @@ netem_harness::main! {
     [Root, Kubectl] async complete::kubectl_completes_subcommands_flags_and_cluster_names,
     [Root] async connection::kubeconfig_context_namespace_and_context_flag_like_kubectl,
     [Root] async connection::request_timeout_bounds_each_api_request,
+    [Root] async credentials::kubectl_flags_override_the_kubeconfig,
+    [Root] async credentials::no_credential_is_ever_printed,
+    [Root] async proxy::https_proxy_no_proxy_and_proxy_url_like_kubectl,
     [Root] async delay::delay_reports_the_kernel_without_netem_per_pod,
     [Root] async delay::status_lists_every_agent_pod_and_clear_succeeds,
     [Root] async delay::status_json_shape_is_pinned,

@@ -120,3 +120,44 @@ pub async fn netem_with_stdin(env: &Env, args: &[&str], input: Option<&str>) -> 
         .expect("wait kubectl-netem");
     out.into()
 }
+
+/// The proxy variables a run must not inherit from the test's own environment.
+const PROXY_VARS: [&str; 6] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// Runs `kubectl-netem` with exactly `args` (no `--kubeconfig` added), `KUBECONFIG` and
+/// the proxy variables unset, then `vars` set.
+pub async fn netem_with_env(args: &[&str], vars: &[(&str, &str)]) -> Run {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubectl-netem"));
+    cmd.args(args)
+        .env_remove("KUBECONFIG")
+        .stdin(std::process::Stdio::null());
+    for var in PROXY_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.envs(vars.iter().copied());
+    let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+        .await
+        .expect("kubectl-netem did not finish in 120 s")
+        .expect("run kubectl-netem");
+    out.into()
+}
+
+/// The test cluster's kubeconfig as JSON, to edit.
+pub fn kubeconfig_json(env: &Env) -> serde_json::Value {
+    let text = std::fs::read_to_string(env.cluster.kubeconfig()).expect("read kubeconfig");
+    serde_yaml::from_str(&text).expect("kubeconfig is YAML")
+}
+
+/// Writes `cfg` as a kubeconfig named `name` in the test's directory.
+pub fn write_kubeconfig(env: &Env, name: &str, cfg: &serde_json::Value) -> String {
+    let path = env.dir.path().join(name);
+    std::fs::write(&path, serde_yaml::to_string(cfg).unwrap()).expect("write kubeconfig");
+    path.to_str().unwrap().to_string()
+}

@@ -56,6 +56,13 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
         content_type: header(&req, "content-type").map(str::to_string),
         accept: header(&req, "accept").map(str::to_string),
         status: 0,
+        impersonate_user: header(&req, "impersonate-user").map(str::to_string),
+        impersonate_groups: req
+            .headers()
+            .get_all("impersonate-group")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect(),
     };
     let latency = *lock(&shared.latency);
     if !latency.is_zero() {

@@ -24,6 +24,10 @@ pub struct RequestRecord {
     pub accept: Option<String>,
     /// Response status code (101 for an upgraded port-forward).
     pub status: u16,
+    /// `Impersonate-User`, if sent (impersonation is recorded, not enforced).
+    pub impersonate_user: Option<String>,
+    /// Every `Impersonate-Group` sent, in order.
+    pub impersonate_groups: Vec<String>,
 }
 
 /// What the kubelet knows of a running pod (for port-forward and `pod_ip`).
