@@ -279,16 +279,15 @@ impl Kubelet {
             let agent = container::is_agent(&c) && can_exec && !unpullable;
             // An agent container in a pod with a network but no agent binary to run: the
             // honest state is an image that cannot be run, not a ready container.
-            let unrunnable = (container::is_agent(&c)
-                && netns_name.is_some()
-                && !can_exec
-                && !unpullable)
-                .then(|| {
-                    format!(
-                        "netem-testcluster has no agent binary (--agent) to run image {}",
-                        c["image"]
-                    )
-                });
+            let unrunnable =
+                (container::is_agent(&c) && netns_name.is_some() && !can_exec && !unpullable).then(
+                    || {
+                        format!(
+                            "netem-testcluster has no agent binary (--agent) to run image {}",
+                            c["image"]
+                        )
+                    },
+                );
             let now = Instant::now();
             Ctr {
                 unrunnable: unrunnable.clone(),
