@@ -2,7 +2,9 @@
 //! an [`Action`] or an error status with its JSON body out.
 
 use netem_api::spec::{FieldError, NetemSpec, parse_duration};
-use netem_api::wire::{ApiError, PATH_HEALTHZ, PATH_INFO, PATH_LATENCY_PREFIX, PATH_NETEM};
+use netem_api::wire::{
+    ApiError, PATH_EXIT, PATH_HEALTHZ, PATH_INFO, PATH_LATENCY_PREFIX, PATH_NETEM,
+};
 
 /// What a request asks the agent to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +27,8 @@ pub enum Action {
         /// Remove a root qdisc someone else configured.
         force: bool,
     },
+    /// `POST /v1/exit`: clear what this agent set, answer, and exit.
+    Exit,
 }
 
 /// A refused request: status code and body.
@@ -95,6 +99,8 @@ pub fn route(
     match path {
         PATH_HEALTHZ | PATH_INFO if method != "GET" => Err(method_not_allowed(method, path, "GET")),
         PATH_HEALTHZ => Ok(Action::Health),
+        PATH_EXIT if method != "POST" => Err(method_not_allowed(method, path, "POST")),
+        PATH_EXIT => Ok(Action::Exit),
         PATH_INFO => Ok(Action::Info),
         PATH_NETEM => match method {
             "GET" => Ok(Action::Get),
@@ -155,6 +161,8 @@ mod tests {
         assert_eq!(ok("GET", "/healthz", None, ""), Action::Health);
         assert_eq!(ok("GET", "/v1/info", None, ""), Action::Info);
         assert_eq!(ok("GET", "/v1/netem", None, ""), Action::Get);
+        assert_eq!(ok("POST", "/v1/exit", None, ""), Action::Exit);
+        assert_eq!(refused("GET", "/v1/exit", None, "").0, 405);
         assert_eq!(
             ok("PUT", "/v1/netem", None, r#"{"delay":"20ms"}"#),
             Action::Set {

@@ -66,6 +66,8 @@ pub struct Options {
 struct Shared {
     agent: Arc<Mutex<Agent>>,
     deadline: Arc<watch::Sender<Option<u64>>>,
+    /// Set once `POST /v1/exit` has cleared: the accept loop then stops.
+    exit: Arc<tokio::sync::Notify>,
 }
 
 impl Shared {
@@ -160,6 +162,16 @@ async fn handle(
         Action::Get => shared.run(|a| a.state()).await,
         Action::Set { spec, force } => shared.run(move |a| a.set(*spec, force)).await,
         Action::Clear { force } => shared.run(move |a| a.clear(force)).await,
+        Action::Exit => {
+            let state = shared
+                .run(|a| {
+                    a.shutdown("POST /v1/exit");
+                    a.state()
+                })
+                .await;
+            shared.exit.notify_one();
+            state
+        }
     }
     .unwrap_or_else(|| Err(AgentError::Failed("internal error".into())));
     Ok(match outcome {
@@ -262,6 +274,7 @@ pub async fn run(config: Config, options: Options) -> std::io::Result<()> {
     let shared = Shared {
         agent: Arc::new(Mutex::new(agent)),
         deadline: Arc::new(tx),
+        exit: Arc::new(tokio::sync::Notify::new()),
     };
     let local = listener.local_addr()?;
     log!(
@@ -290,6 +303,11 @@ pub async fn run(config: Config, options: Options) -> std::io::Result<()> {
             }
             _ = sigterm.recv() => break "SIGTERM",
             _ = sigint.recv() => break "SIGINT",
+            _ = shared.exit.notified() => {
+                // Already cleared by the request; let its answer reach the client.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                return Ok(());
+            }
         }
     };
     shared.run(move |a| a.shutdown(signal_name)).await;

@@ -440,6 +440,23 @@ fn sigterm_and_sigint_exit_cleanly() {
     }
 }
 
+fn post_exit_answers_then_exits_cleanly() {
+    let ns = Netns::new(true);
+    let mut agent = ns.agent(&[]);
+    let wrong = agent.call("GET", "/v1/exit", None);
+    assert_eq!(wrong.status, 405, "{wrong:?}");
+    let exit = agent.call("POST", "/v1/exit", None);
+    assert_eq!(exit.status, 200, "{exit:?}");
+    assert_eq!(exit.body["root_qdisc"], "none", "{exit:?}");
+    assert_eq!(agent.wait_exit(), Some(0), "{}", agent.log());
+    assert!(
+        agent.log().contains("POST /v1/exit: exiting"),
+        "{}",
+        agent.log()
+    );
+    assert!(!agent.healthy(), "health must fail once the agent is gone");
+}
+
 fn concurrent_requests_are_all_answered() {
     let ns = Netns::new(true);
     let agent = ns.agent(&[]);
@@ -688,6 +705,7 @@ netem_harness::main! {
     [Root] sync interface_is_the_default_route_one_unless_given,
     [Root] sync without_default_route_or_interface_it_says_so,
     [Root] sync sigterm_and_sigint_exit_cleanly,
+    [Root] sync post_exit_answers_then_exits_cleanly,
     [Root] sync concurrent_requests_are_all_answered,
     [Root] sync a_stale_state_file_is_forgotten,
     [Root] sync listen_takes_an_address_not_a_name,

@@ -19,6 +19,9 @@ pub const PATH_HEALTHZ: &str = "/healthz";
 pub const PATH_INFO: &str = "/v1/info";
 /// Path of the netem state endpoint (GET, PUT, DELETE).
 pub const PATH_NETEM: &str = "/v1/netem";
+/// Path of the exit endpoint (`POST`): the agent clears what it set and exits. This is how
+/// `eject` stops an ephemeral agent, which can be neither removed nor restarted.
+pub const PATH_EXIT: &str = "/v1/exit";
 /// Prefix of the original one-call delay endpoint: `/latency/20ms`.
 pub const PATH_LATENCY_PREFIX: &str = "/latency/";
 
