@@ -52,6 +52,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
         'kubectl-netem;inject' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
             [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'With --ephemeral: only pods matching this label selector')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'With --ephemeral: only pods matching this label selector')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Agent image; the nodes must be able to pull it (build it from agent/Containerfile, push or load it, see "The agent image" in the README)')
             [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Only these TidbCluster components (comma separated), e.g. pd,tikv')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long --wait waits')
@@ -69,6 +71,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Bearer token for the API server (replaces the kubeconfig user''s credentials)')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'User to impersonate for the operation')
             [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate (repeatable); needs --as, as in kubectl')
+            [CompletionResult]::new('--ephemeral', '--ephemeral', [CompletionResultType]::ParameterName, 'Add the agent to the running pods as an ephemeral container (Kubernetes 1.25+): no pod restarts and no change to the TidbCluster or StatefulSet (eject: stop it). TARGET may then also be a pod (NAME or pod/NAME); --component and -l narrow group targets')
             [CompletionResult]::new('--expose', '--expose', [CompletionResultType]::ParameterName, 'Also make the agent listen on the pod IP, port 2332, and declare the port, so `curl POD_IP:2332/latency/20ms` works from inside the cluster. Anyone who can reach the pod network can then change the pod''s network; the default is loopback only, reached through the API server''s port-forward (RBAC on pods/portforward)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation before pods are restarted (or, with --wait after eject, before a pod stuck on the old spec is deleted)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation before pods are restarted (or, with --wait after eject, before a pod stuck on the old spec is deleted)')
@@ -84,6 +87,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
         'kubectl-netem;eject' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
             [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'With --ephemeral: only pods matching this label selector')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'With --ephemeral: only pods matching this label selector')
             [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Only these TidbCluster components (comma separated), e.g. pd,tikv')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long --wait waits')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to use (default: the context''s namespace, else "default")')
@@ -100,6 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Bearer token for the API server (replaces the kubeconfig user''s credentials)')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'User to impersonate for the operation')
             [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate (repeatable); needs --as, as in kubectl')
+            [CompletionResult]::new('--ephemeral', '--ephemeral', [CompletionResultType]::ParameterName, 'Add the agent to the running pods as an ephemeral container (Kubernetes 1.25+): no pod restarts and no change to the TidbCluster or StatefulSet (eject: stop it). TARGET may then also be a pod (NAME or pod/NAME); --component and -l narrow group targets')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation before pods are restarted (or, with --wait after eject, before a pod stuck on the old spec is deleted)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation before pods are restarted (or, with --wait after eject, before a pod stuck on the old spec is deleted)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact patch and change nothing (server-side dry run where supported)')

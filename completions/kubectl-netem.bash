@@ -505,7 +505,7 @@ _kubectl__netem() {
             return 0
             ;;
         kubectl__subcmd__netem__subcmd__eject)
-            opts="-f -y -n -s -h -V --filename --component --yes --dry-run --wait --timeout --force --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version"
+            opts="-f -l -y -n -s -h -V --filename --ephemeral --selector --component --yes --dry-run --wait --timeout --force --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,6 +516,14 @@ _kubectl__netem() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -717,7 +725,7 @@ _kubectl__netem() {
             return 0
             ;;
         kubectl__subcmd__netem__subcmd__inject)
-            opts="-f -y -n -s -h -V --filename --image --expose --component --yes --dry-run --wait --timeout --force --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version"
+            opts="-f -l -y -n -s -h -V --filename --ephemeral --selector --image --expose --component --yes --dry-run --wait --timeout --force --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -728,6 +736,14 @@ _kubectl__netem() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -48,6 +48,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "complet
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "__complete" -d 'Answer kubectl\'s plugin completion: `kubectl_complete-netem ARGS... PARTIAL` runs this'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s f -l filename -d 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s l -l selector -d 'With --ephemeral: only pods matching this label selector' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l image -d 'Agent image; the nodes must be able to pull it (build it from agent/Containerfile, push or load it, see "The agent image" in the README)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l component -d 'Only these TidbCluster components (comma separated), e.g. pd,tikv' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l timeout -d 'How long --wait waits' -r
@@ -64,6 +65,7 @@ false\t''"
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l token -d 'Bearer token for the API server (replaces the kubeconfig user\'s credentials)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l as -d 'User to impersonate for the operation' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l ephemeral -d 'Add the agent to the running pods as an ephemeral container (Kubernetes 1.25+): no pod restarts and no change to the TidbCluster or StatefulSet (eject: stop it). TARGET may then also be a pod (NAME or pod/NAME); --component and -l narrow group targets'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l expose -d 'Also make the agent listen on the pod IP, port 2332, and declare the port, so `curl POD_IP:2332/latency/20ms` works from inside the cluster. Anyone who can reach the pod network can then change the pod\'s network; the default is loopback only, reached through the API server\'s port-forward (RBAC on pods/portforward)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s y -l yes -d 'Do not ask for confirmation before pods are restarted (or, with --wait after eject, before a pod stuck on the old spec is deleted)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l dry-run -d 'Print the exact patch and change nothing (server-side dry run where supported)'
@@ -72,6 +74,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l f
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s V -l version -d 'Print version'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s f -l filename -d 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s l -l selector -d 'With --ephemeral: only pods matching this label selector' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l component -d 'Only these TidbCluster components (comma separated), e.g. pd,tikv' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l timeout -d 'How long --wait waits' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s n -l namespace -d 'Namespace to use (default: the context\'s namespace, else "default")' -r
@@ -87,6 +90,7 @@ false\t''"
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l token -d 'Bearer token for the API server (replaces the kubeconfig user\'s credentials)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l as -d 'User to impersonate for the operation' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l ephemeral -d 'Add the agent to the running pods as an ephemeral container (Kubernetes 1.25+): no pod restarts and no change to the TidbCluster or StatefulSet (eject: stop it). TARGET may then also be a pod (NAME or pod/NAME); --component and -l narrow group targets'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s y -l yes -d 'Do not ask for confirmation before pods are restarted (or, with --wait after eject, before a pod stuck on the old spec is deleted)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l dry-run -d 'Print the exact patch and change nothing (server-side dry run where supported)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l wait -d 'Wait until every targeted pod runs (inject) or no longer runs (eject) the agent; a pod that cannot become ready for 20s stops the wait, naming why'

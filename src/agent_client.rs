@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
 use netem_api::spec::NetemSpec;
-use netem_api::wire::{ApiError, DEFAULT_PORT, NetemState, PATH_NETEM};
+use netem_api::wire::{ApiError, DEFAULT_PORT, NetemState, PATH_EXIT, PATH_NETEM};
 
 use crate::pod_error::{Cause, PodError};
 use crate::pods::PodInfo;
@@ -31,6 +31,8 @@ pub enum AgentCall {
         /// Also remove a root qdisc the agent did not make.
         force: bool,
     },
+    /// `POST /v1/exit`: clear what the agent set and exit (`eject --ephemeral`).
+    Exit,
 }
 
 impl AgentCall {
@@ -47,6 +49,7 @@ impl AgentCall {
             AgentCall::Clear { force: true } => {
                 (Method::DELETE, format!("{PATH_NETEM}?force=true"), None)
             }
+            AgentCall::Exit => (Method::POST, PATH_EXIT.to_string(), None),
         };
         let builder = Request::builder()
             .method(method)

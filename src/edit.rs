@@ -80,7 +80,8 @@ pub trait EditTarget {
     fn display(&self) -> String;
     /// Its namespace.
     fn namespace(&self) -> &str;
-    /// Who rolls the pods after the change, for messages ("TiDB Operator").
+    /// Who rolls the pods after the change, for messages ("TiDB Operator"); for a target
+    /// that restarts nothing, what happens instead.
     fn roller(&self) -> &'static str;
     /// Refuses an edit that adds the agent where it would be useless or harmful (pure).
     fn preflight(&self, force: bool) -> anyhow::Result<()>;
@@ -97,6 +98,27 @@ pub trait EditTarget {
     fn apply(&mut self, edit: &Edit) -> impl Future<Output = anyhow::Result<Plan>>;
     /// The pods of each slot, for `--wait`.
     fn groups(&self, slots: &[Slot]) -> Vec<Group>;
+    /// Whether the edit restarts pods (asked for first); an ephemeral agent joins running
+    /// pods without restarting them.
+    fn restarts_pods(&self) -> bool {
+        true
+    }
+    /// The JSON Patches `--dry-run` prints, one per object, each with its object.
+    fn patches(&self, plan: &Plan) -> Vec<(String, serde_json::Value)> {
+        vec![(self.display(), plan.patch())]
+    }
+    /// `--wait`: until the pods of the plan's slots reach the edit's goal.
+    fn wait(
+        &self,
+        kube: &Kube,
+        plan: &Plan,
+        edit: &Edit,
+        opts: &RolloutArgs,
+    ) -> impl Future<Output = anyhow::Result<()>> {
+        let slots: Vec<Slot> = plan.slots.iter().map(|s| s.slot.clone()).collect();
+        let groups = self.groups(&slots);
+        async move { rollout::wait(kube, &groups, &edit.goal(), opts.timeout, opts.yes).await }
+    }
 }
 
 /// Runs the flow for `edit` on `target`; the exit code reports success.
@@ -131,17 +153,19 @@ pub async fn run(
     if opts.dry_run {
         return dry_run(&*target, &plan).await;
     }
-    rollout::confirm(
-        &format!(
-            "Restart {} of {}?",
-            pods(restarts(&*target, &plan)),
-            target.display()
-        ),
-        opts.yes,
-        "not restarting pods without confirmation, and there is no terminal to ask on: \
-         pass --yes to go ahead (or --dry-run to see the patch); nothing changed",
-        "cancelled; nothing changed",
-    )?;
+    if target.restarts_pods() {
+        rollout::confirm(
+            &format!(
+                "Restart {} of {}?",
+                pods(restarts(&*target, &plan)),
+                target.display()
+            ),
+            opts.yes,
+            "not restarting pods without confirmation, and there is no terminal to ask on: \
+             pass --yes to go ahead (or --dry-run to see the patch); nothing changed",
+            "cancelled; nothing changed",
+        )?;
+    }
     let applied = target.apply(edit).await?;
     report(&*target, edit, &applied);
     finish(kube, &*target, &applied, edit, opts).await
@@ -192,14 +216,16 @@ fn print_summary(target: &impl EditTarget, plan: &Plan, edit: &Edit, dry_run: bo
         .max()
         .unwrap_or(0);
     for s in &plan.slots {
-        let restart = if s.change == Change::Unchanged {
+        let restart = if s.change == Change::Unchanged || !target.restarts_pods() {
             String::new()
         } else {
             format!("  {} restart", pods(target.replicas(&s.slot)))
         };
         eprintln!("  {:width$}  {:9}{restart}", s.slot.name, s.change.verb());
     }
-    if !plan.is_noop() {
+    if !plan.is_noop() && !target.restarts_pods() {
+        eprintln!("No pod restarts: {}.", target.roller());
+    } else if !plan.is_noop() {
         let verb = if dry_run { "would restart" } else { "restarts" };
         eprintln!(
             "{} {verb} {}, one at a time.",
@@ -230,11 +256,10 @@ fn names(plan: &Plan, keep: impl Fn(Change) -> bool) -> String {
 /// `--dry-run`: the exact patch on stdout (ready for `kubectl patch --type json`), then the
 /// server's dry run so admission and validation are exercised without storing anything.
 async fn dry_run(target: &impl EditTarget, plan: &Plan) -> anyhow::Result<ExitCode> {
-    eprintln!(
-        "JSON Patch for {} (application/json-patch+json):",
-        target.display()
-    );
-    println!("{}", serde_json::to_string_pretty(&plan.patch())?);
+    for (object, patch) in target.patches(plan) {
+        eprintln!("JSON Patch for {object} (application/json-patch+json):");
+        println!("{}", serde_json::to_string_pretty(&patch)?);
+    }
     target.dry_run(plan).await?;
     eprintln!("server-side dry run accepted the patch; nothing was changed");
     Ok(ExitCode::SUCCESS)
@@ -280,17 +305,11 @@ async fn finish(
     opts: &RolloutArgs,
 ) -> anyhow::Result<ExitCode> {
     if opts.wait {
-        let slots: Vec<Slot> = plan.slots.iter().map(|s| s.slot.clone()).collect();
-        rollout::wait(
-            kube,
-            &target.groups(&slots),
-            &edit.goal(),
-            opts.timeout,
-            opts.yes,
-        )
-        .await?;
-    } else if !plan.is_noop() {
+        target.wait(kube, plan, edit, opts).await?;
+    } else if !plan.is_noop() && target.restarts_pods() {
         eprintln!("the pods restart in the background; add --wait to wait for them");
+    } else if !plan.is_noop() {
+        eprintln!("the agents start in the background; add --wait to wait until they answer");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ mod commands;
 mod complete;
 mod connect;
 mod edit;
+mod ephemeral;
 mod errors;
 mod fanout;
 mod manifest;

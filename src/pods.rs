@@ -270,6 +270,8 @@ pub enum MissingAgent {
     Refuse,
     /// Keep it: the fan-out reports it per pod (status).
     Report,
+    /// Every pod, with or without the agent, a group's too (`inject --ephemeral`).
+    Any,
 }
 
 /// Resolves `targets` in namespace `ns`. Every error (unknown pod, empty group, pod
@@ -397,7 +399,7 @@ async fn resolve_one(
     };
     let selector = label_selector(&terms, filter);
     let pods = list(&api, &selector).await?;
-    group_selection(&what, ns, &selector, pods)
+    group_selection(&what, ns, &selector, pods, missing)
 }
 
 /// Keeps a group's pods that carry the agent; a group without any is an error.
@@ -406,11 +408,18 @@ fn group_selection(
     ns: &str,
     selector: &str,
     pods: Vec<PodInfo>,
+    missing: MissingAgent,
 ) -> anyhow::Result<Selection> {
     if pods.is_empty() {
         anyhow::bail!(
             "{what}: no pods in namespace {ns} match {selector} (check: kubectl get pods -n {ns} -l {selector})"
         );
+    }
+    if missing == MissingAgent::Any {
+        return Ok(Selection {
+            pods,
+            notes: Vec::new(),
+        });
     }
     let (with, without): (Vec<_>, Vec<_>) = pods.into_iter().partition(PodInfo::has_agent);
     if with.is_empty() {
@@ -608,17 +617,42 @@ mod tests {
             "default",
             "sel",
             vec![pod_info(&basic_pd(true, "Running")), other.clone()],
+            MissingAgent::Refuse,
         )
         .unwrap();
         assert_eq!(s.pods.len(), 1);
         assert!(s.notes[0].contains("basic-tidb-0"), "{:?}", s.notes);
-        let err = group_selection("tidb-cluster/basic", "default", "sel", vec![other]).unwrap_err();
+        // inject --ephemeral takes every pod.
+        let all = group_selection(
+            "tidb-cluster/basic",
+            "default",
+            "sel",
+            vec![other.clone()],
+            MissingAgent::Any,
+        )
+        .unwrap();
+        assert_eq!(all.pods, vec![other.clone()]);
+        let err = group_selection(
+            "tidb-cluster/basic",
+            "default",
+            "sel",
+            vec![other],
+            MissingAgent::Refuse,
+        )
+        .unwrap_err();
         assert!(
             err.to_string()
                 .contains("kubectl netem inject tidb-cluster/basic"),
             "{err}"
         );
-        let err = group_selection("tidb-cluster/x", "default", "sel", vec![]).unwrap_err();
+        let err = group_selection(
+            "tidb-cluster/x",
+            "default",
+            "sel",
+            vec![],
+            MissingAgent::Any,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("no pods"), "{err}");
     }
 

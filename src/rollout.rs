@@ -18,7 +18,7 @@ use kube::api::{Api, DeleteParams, ListParams, Preconditions};
 
 use crate::connect::Kube;
 use crate::errors::cannot;
-use netem_api::contract::CONTAINER_NAME;
+use netem_api::contract::{self, CONTAINER_NAME};
 
 /// How long a pod's fault must last before `--wait` gives up on it: image pulls fail
 /// transiently (a registry hiccup, a slow node) and a container may crash once or twice
@@ -156,12 +156,20 @@ pub fn pod_fault(pod: &Pod) -> Option<Fault> {
             .chain(&spec.containers)
             .find(|c| c.name == container)
             .and_then(|c| c.image.clone())
+            .or_else(|| {
+                spec.ephemeral_containers
+                    .iter()
+                    .flatten()
+                    .find(|c| c.name == container)
+                    .and_then(|c| c.image.clone())
+            })
     };
     let statuses = status
         .init_container_statuses
         .iter()
         .flatten()
-        .chain(status.container_statuses.iter().flatten());
+        .chain(status.container_statuses.iter().flatten())
+        .chain(status.ephemeral_container_statuses.iter().flatten());
     for cs in statuses {
         let Some(waiting) = cs.state.as_ref().and_then(|s| s.waiting.as_ref()) else {
             continue;
@@ -172,7 +180,7 @@ pub fn pod_fault(pod: &Pod) -> Option<Fault> {
         match reason {
             "ErrImagePull" | "ImagePullBackOff" | "InvalidImageName" | "ErrImageNeverPull" => {
                 let image = spec_image(c).unwrap_or_else(|| cs.image.clone());
-                let hint = if c == CONTAINER_NAME {
+                let hint = if c == CONTAINER_NAME || contract::ephemeral_index(c).is_some() {
                     format!(
                         "the node cannot pull {image}: build the agent image (agent/Containerfile), push it to a registry the nodes can pull from or load it into the nodes, and pass --image (see README, \"The agent image\")"
                     )

@@ -30,8 +30,23 @@ pub enum WorkloadTarget {
     TidbCluster(String),
     /// `statefulset/NAME` (or `sts/`).
     StatefulSet(String),
-    /// A bare `NAME`: a TidbCluster if there is one, else a StatefulSet.
+    /// A bare `NAME`: a TidbCluster if there is one, else a StatefulSet (with
+    /// `--ephemeral`: a pod, as for delay).
     Either(String),
+    /// `pod/NAME`: only with `--ephemeral` (a pod template is what the others edit).
+    Pod(String),
+}
+
+impl WorkloadTarget {
+    /// The target as the pod grammar of delay/clear/status reads it (`--ephemeral`, which
+    /// acts on running pods): a bare name is a pod.
+    pub fn as_pods(&self) -> Target {
+        match self {
+            WorkloadTarget::TidbCluster(n) => Target::TidbCluster(n.clone()),
+            WorkloadTarget::StatefulSet(n) => Target::StatefulSet(n.clone()),
+            WorkloadTarget::Either(n) | WorkloadTarget::Pod(n) => Target::Pod(n.clone()),
+        }
+    }
 }
 
 /// Parses an `inject`/`eject` target. Pods are refused: the agent goes into a template.
@@ -42,11 +57,7 @@ pub fn parse_workload(s: &str) -> Result<WorkloadTarget, String> {
         Target::TidbCluster(name) => WorkloadTarget::TidbCluster(name),
         Target::StatefulSet(name) => WorkloadTarget::StatefulSet(name),
         Target::Pod(name) if !s.contains('/') => WorkloadTarget::Either(name),
-        Target::Pod(n) => {
-            return Err(format!(
-                "pod/{n}: the agent goes into a pod template, so target the tidb-cluster/NAME or statefulset/NAME that owns the pod"
-            ));
-        }
+        Target::Pod(name) => WorkloadTarget::Pod(name),
     })
 }
 
@@ -133,7 +144,14 @@ mod tests {
         );
         assert_eq!(w("sts/web"), Ok(WorkloadTarget::StatefulSet("web".into())));
         assert_eq!(w("basic"), Ok(WorkloadTarget::Either("basic".into())));
-        assert!(w("pod/basic-pd-0").unwrap_err().contains("pod template"));
+        assert_eq!(
+            w("pod/basic-pd-0"),
+            Ok(WorkloadTarget::Pod("basic-pd-0".into()))
+        );
+        assert_eq!(
+            w("basic-pd-0").unwrap().as_pods(),
+            Target::Pod("basic-pd-0".into())
+        );
         assert!(w("deploy/x").is_err());
     }
 

@@ -285,6 +285,10 @@ pub async fn resolve(kube: &Kube, wanted: &WorkloadTarget) -> anyhow::Result<Wor
                 Kind::TidbCluster.resource_name()
             ),
         },
+        WorkloadTarget::Pod(n) => anyhow::bail!(
+            "pod/{n}: the agent goes into a pod template, so target the tidb-cluster/NAME or \
+             statefulset/NAME that owns the pod, or add the agent to the running pod with --ephemeral"
+        ),
         WorkloadTarget::StatefulSet(name) => match get(kube, Kind::StatefulSet, name).await? {
             Found::Yes(w) => Ok(*w),
             _ => anyhow::bail!("statefulset/{name} not found in namespace {ns}"),

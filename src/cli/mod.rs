@@ -168,6 +168,9 @@ pub struct InjectArgs {
     #[command(flatten)]
     pub manifest: ManifestArgs,
 
+    #[command(flatten)]
+    pub ephemeral: EphemeralArgs,
+
     /// Agent image; the nodes must be able to pull it (build it from agent/Containerfile,
     /// push or load it, see "The agent image" in the README).
     #[arg(long, default_value = DEFAULT_IMAGE, value_parser = values::image)]
@@ -177,7 +180,7 @@ pub struct InjectArgs {
     /// `curl POD_IP:2332/latency/20ms` works from inside the cluster. Anyone who can reach
     /// the pod network can then change the pod's network; the default is loopback only,
     /// reached through the API server's port-forward (RBAC on pods/portforward).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "ephemeral")]
     pub expose: bool,
 
     #[command(flatten)]
@@ -195,7 +198,24 @@ pub struct EjectArgs {
     pub manifest: ManifestArgs,
 
     #[command(flatten)]
+    pub ephemeral: EphemeralArgs,
+
+    #[command(flatten)]
     pub rollout: RolloutArgs,
+}
+
+/// `--ephemeral`: act on running pods' ephemeral containers instead of a pod template.
+#[derive(Debug, Clone, Args)]
+pub struct EphemeralArgs {
+    /// Add the agent to the running pods as an ephemeral container (Kubernetes 1.25+): no
+    /// pod restarts and no change to the TidbCluster or StatefulSet (eject: stop it). TARGET
+    /// may then also be a pod (NAME or pod/NAME); --component and -l narrow group targets.
+    #[arg(long, conflicts_with_all = ["filename", "force"])]
+    pub ephemeral: bool,
+
+    /// With --ephemeral: only pods matching this label selector.
+    #[arg(short = 'l', long, value_name = "SELECTOR", requires = "ephemeral")]
+    pub selector: Option<String>,
 }
 
 /// `-f`: edit a manifest instead of objects in the cluster.

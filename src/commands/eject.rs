@@ -1,6 +1,7 @@
 //! `kubectl netem eject`: remove the agent container (and its volume) again, leaving every
 //! other part of the spec as it was, through the one edit flow ([`crate::edit`]); with
-//! `-f`, from the objects of a manifest instead ([`crate::manifest`]).
+//! `--ephemeral`, stop the running pods' ephemeral agents ([`crate::ephemeral`]); with `-f`,
+//! from the objects of a manifest instead ([`crate::manifest`]).
 //!
 //! No Pod Security or hostNetwork checks: taking the agent out is always allowed, and an
 //! operator-managed StatefulSet is not refused either (its operator's own template never
@@ -11,7 +12,8 @@ use std::process::ExitCode;
 use crate::cli::{ConnectionArgs, EjectArgs};
 use crate::connect::connect;
 use crate::edit::{self, Edit};
-use crate::{manifest, workload};
+use crate::pods::Filter;
+use crate::{ephemeral, manifest, workload};
 
 /// Runs `eject`.
 pub async fn run(conn: &ConnectionArgs, args: &EjectArgs) -> anyhow::Result<ExitCode> {
@@ -21,6 +23,14 @@ pub async fn run(conn: &ConnectionArgs, args: &EjectArgs) -> anyhow::Result<Exit
         return manifest::run(file, &Edit::Eject, components);
     };
     let kube = connect(conn).await?;
+    if args.ephemeral.ephemeral {
+        let filter = Filter {
+            components: components.clone(),
+            selector: args.ephemeral.selector.clone(),
+        };
+        let mut pods = ephemeral::resolve(&kube, &target.as_pods(), &filter).await?;
+        return edit::run(&kube, &mut pods, &Edit::Eject, &args.rollout).await;
+    }
     let mut target = workload::resolve(&kube, target).await?.select(components)?;
     edit::run(&kube, &mut target, &Edit::Eject, &args.rollout).await
 }

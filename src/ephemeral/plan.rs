@@ -55,12 +55,16 @@ pub fn agents(pod: &Value) -> Agents {
 /// The name the next ephemeral agent of `pod` gets: one past the highest so far, skipping
 /// any name another container of the pod already uses.
 pub fn next_name(pod: &Value) -> String {
-    let taken: Vec<&str> = ["/spec/containers", "/spec/initContainers", "/spec/ephemeralContainers"]
-        .iter()
-        .filter_map(|p| pod.pointer(p).and_then(Value::as_array))
-        .flatten()
-        .filter_map(|c| c["name"].as_str())
-        .collect();
+    let taken: Vec<&str> = [
+        "/spec/containers",
+        "/spec/initContainers",
+        "/spec/ephemeralContainers",
+    ]
+    .iter()
+    .filter_map(|p| pod.pointer(p).and_then(Value::as_array))
+    .flatten()
+    .filter_map(|c| c["name"].as_str())
+    .collect();
     let mut n = taken
         .iter()
         .filter_map(|name| contract::ephemeral_index(name))
@@ -93,7 +97,8 @@ pub fn plan_start(pod: &Value, image: &str) -> Result<SlotPlan, PlanError> {
         .filter(|v| !v.is_empty())
         .ok_or(PlanError::NoResourceVersion)?;
     let agent = contract::ephemeral_container(image, &next_name(pod));
-    let mut ops = vec![json!({"op": "replace", "path": "/metadata/resourceVersion", "value": version})];
+    let mut ops =
+        vec![json!({"op": "replace", "path": "/metadata/resourceVersion", "value": version})];
     match pod.pointer("/spec/ephemeralContainers") {
         Some(Value::Array(list)) => {
             ops.push(json!({"op": "test", "path": "/spec/ephemeralContainers", "value": list}));
@@ -146,7 +151,10 @@ mod tests {
     #[test]
     fn the_first_agent_adds_the_list_guarded_by_the_version() {
         let mut p = pod(json!(null), json!([]));
-        p["spec"].as_object_mut().unwrap().remove("ephemeralContainers");
+        p["spec"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ephemeralContainers");
         let plan = plan_start(&p, "img:1").unwrap();
         assert_eq!(plan.change, Change::Added);
         assert_eq!(plan.slot.name, "basic-pd-0");
