@@ -18,6 +18,7 @@ mod preflight;
 mod report;
 mod rollout;
 mod target;
+mod v2;
 mod workload;
 
 use std::process::ExitCode;
