@@ -10,6 +10,8 @@ mod connect;
 mod edit;
 mod errors;
 mod fanout;
+mod group;
+mod guarded;
 mod manifest;
 mod patch;
 mod pod_error;

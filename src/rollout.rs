@@ -44,6 +44,20 @@ pub struct Group {
     pub owner: Option<String>,
     /// How many pods it should have.
     pub expected: u64,
+    /// An object whose status says when its operator is done rolling (a TiDB Operator v2
+    /// group); the group is finished only when that holds too.
+    pub status: Option<StatusCheck>,
+}
+
+/// Where `--wait` reads an operator's own account of a rollout, and how to judge it.
+#[derive(Debug, Clone)]
+pub struct StatusCheck {
+    /// The object's resource.
+    pub resource: kube::core::ApiResource,
+    /// Its name, in the command's namespace.
+    pub name: String,
+    /// True when the object's status says the rollout is over (pure).
+    pub done: fn(&serde_json::Value) -> bool,
 }
 
 /// What every pod of the groups must look like at the end.
@@ -130,7 +144,14 @@ pub async fn wait(
                 .into_iter()
                 .filter(|p| owned_by(p, g.owner.as_deref()))
                 .collect();
-            let (done, group_finished) = tally(&pods, g.expected, goal);
+            let (done, mut group_finished) = tally(&pods, g.expected, goal);
+            if let Some(check) = &g.status {
+                let settled = status_done(kube, check).await?;
+                if !settled {
+                    pending.push(format!("{} (operator still rolling)", g.label));
+                }
+                group_finished &= settled;
+            }
             finished &= group_finished;
             done_total += done.min(g.expected);
             summary.push(format!(
@@ -182,6 +203,23 @@ pub async fn wait(
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+async fn status_done(kube: &Kube, check: &StatusCheck) -> anyhow::Result<bool> {
+    let api: Api<kube::api::DynamicObject> =
+        Api::namespaced_with(kube.client.clone(), &kube.namespace, &check.resource);
+    let obj = api.get(&check.name).await.map_err(|e| {
+        cannot(
+            e,
+            "get",
+            &format!(
+                "{}.{} {:?}",
+                check.resource.plural, check.resource.group, check.name
+            ),
+            &kube.namespace,
+        )
+    })?;
+    Ok((check.done)(&serde_json::to_value(obj)?))
 }
 
 fn owned_by(pod: &Pod, sts: Option<&str>) -> bool {

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use crate::cli::{ConnectionArgs, InjectArgs};
 use crate::connect::connect;
 use crate::edit::{self, Edit};
-use crate::{manifest, workload};
+use crate::target::WorkloadTarget;
+use crate::{group, manifest, workload};
 
 /// Runs `inject`.
 pub async fn run(conn: &ConnectionArgs, args: &InjectArgs) -> anyhow::Result<ExitCode> {
@@ -21,6 +22,10 @@ pub async fn run(conn: &ConnectionArgs, args: &InjectArgs) -> anyhow::Result<Exi
         return manifest::run(file, &edit, components);
     };
     let kube = connect(conn).await?;
+    if let WorkloadTarget::V2(v2) = target {
+        let mut groups = group::resolve(&kube, v2).await?.select(components)?;
+        return edit::run(&kube, &mut groups, &edit, &args.rollout).await;
+    }
     let mut target = workload::resolve(&kube, target).await?.select(components)?;
     edit::run(&kube, &mut target, &edit, &args.rollout).await
 }
