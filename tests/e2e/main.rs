@@ -47,4 +47,5 @@ netem_harness::main! {
     [Root] async v2::v2_host_network_groups_are_refused,
     [Root] async v2::v2_dry_run_prints_the_patches_and_writes_nothing,
     [Root] async v2::v2_everyday_commands_reach_the_groups_pods,
+    [Root, Kubectl] async v2::v2_injected_manifest_applied_has_the_agent_from_the_first_pod,
 }

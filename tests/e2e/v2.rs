@@ -471,3 +471,39 @@ pub async fn v2_everyday_commands_reach_the_groups_pods() {
         .ok();
     env.cluster.shutdown().await;
 }
+
+pub async fn v2_injected_manifest_applied_has_the_agent_from_the_first_pod() {
+    const BASIC_V2: &str = include_str!("../../src/manifest/testdata/basic-v2.yaml");
+    let env = start_cluster().await;
+    let injected = netem_with_stdin(&env, &["inject", "-f", "-"], Some(BASIC_V2))
+        .await
+        .ok();
+    assert!(
+        injected
+            .stderr
+            .contains("tikvgroup/tikv: tikv: netem-agent added to the pod template"),
+        "{injected}"
+    );
+    crate::manifest::kubectl(
+        &env,
+        &["apply", "-n", "default", "-f", "-"],
+        &injected.stdout,
+    )
+    .await
+    .ok();
+    wait_pods(&env, 3, true).await;
+    // No group was changed after creation: the pods had the agent from the first one.
+    for (kind, name) in GROUPS {
+        assert_eq!(
+            group(&env, kind, name)["metadata"]["generation"],
+            1,
+            "{name}"
+        );
+    }
+    let status = netem(&env, &["status", "cluster/basic", "-o", "json"])
+        .await
+        .ok();
+    let doc: Value = serde_json::from_str(&status.stdout).expect("JSON");
+    assert_eq!(doc["items"].as_array().map(Vec::len), Some(3), "{status}");
+    env.cluster.shutdown().await;
+}
