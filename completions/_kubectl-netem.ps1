@@ -39,7 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('inject', 'inject', [CompletionResultType]::ParameterValue, 'Add the netem agent container to a TidbCluster''s components (or a StatefulSet)')
+            [CompletionResult]::new('inject', 'inject', [CompletionResultType]::ParameterValue, 'Add the netem agent container to a TidbCluster''s components (or a StatefulSet), or to a TiDB Operator v2 cluster''s groups')
             [CompletionResult]::new('eject', 'eject', [CompletionResultType]::ParameterValue, 'Remove the netem agent container again, leaving the rest of the spec as it was')
             [CompletionResult]::new('delay', 'delay', [CompletionResultType]::ParameterValue, 'Set network impairment (delay, loss, ...) on pods that carry the agent')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Remove the network impairment from pods that carry the agent')
@@ -50,12 +50,12 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             break
         }
         'kubectl-netem;inject' {
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
-            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster, StatefulSet and v2 group in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster, StatefulSet and v2 group in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'With --ephemeral: only pods matching this label selector')
             [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'With --ephemeral: only pods matching this label selector')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Agent image; the nodes must be able to pull it (build it from agent/Containerfile, push or load it, see "The agent image" in the README)')
-            [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Only these TidbCluster components (comma separated), e.g. pd,tikv')
+            [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Only these components (comma separated), e.g. pd,tikv: TidbCluster components, or the components of a v2 cluster''s groups')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long --wait waits')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to use (default: the context''s namespace, else "default")')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to use (default: the context''s namespace, else "default")')
@@ -85,11 +85,11 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             break
         }
         'kubectl-netem;eject' {
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
-            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster, StatefulSet and v2 group in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster, StatefulSet and v2 group in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one')
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'With --ephemeral: only pods matching this label selector')
             [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'With --ephemeral: only pods matching this label selector')
-            [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Only these TidbCluster components (comma separated), e.g. pd,tikv')
+            [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Only these components (comma separated), e.g. pd,tikv: TidbCluster components, or the components of a v2 cluster''s groups')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long --wait waits')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to use (default: the context''s namespace, else "default")')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to use (default: the context''s namespace, else "default")')
@@ -129,7 +129,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Limit the bandwidth (tc spelling: 100kbit, 10mbit, 1gbit, 125kbps)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Queue limit in packets')
             [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'Let the agent clear the setting by itself after this long (e.g. 10m)')
-            [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Narrow tidb-cluster/ and statefulset/ targets (and status''s default) to these components (comma separated), e.g. pd,tikv')
+            [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Narrow tidb-cluster/, cluster/, group and statefulset/ targets (and status''s default) to these components (comma separated), e.g. pd,tikv')
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)')
             [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)')
             [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'How many pods to talk to at once')
@@ -155,7 +155,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             break
         }
         'kubectl-netem;clear' {
-            [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Narrow tidb-cluster/ and statefulset/ targets (and status''s default) to these components (comma separated), e.g. pd,tikv')
+            [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Narrow tidb-cluster/, cluster/, group and statefulset/ targets (and status''s default) to these components (comma separated), e.g. pd,tikv')
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)')
             [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)')
             [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'How many pods to talk to at once')
@@ -185,7 +185,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
         'kubectl-netem;status' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Narrow tidb-cluster/ and statefulset/ targets (and status''s default) to these components (comma separated), e.g. pd,tikv')
+            [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Narrow tidb-cluster/, cluster/, group and statefulset/ targets (and status''s default) to these components (comma separated), e.g. pd,tikv')
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)')
             [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)')
             [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'How many pods to talk to at once')
@@ -255,7 +255,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             break
         }
         'kubectl-netem;help' {
-            [CompletionResult]::new('inject', 'inject', [CompletionResultType]::ParameterValue, 'Add the netem agent container to a TidbCluster''s components (or a StatefulSet)')
+            [CompletionResult]::new('inject', 'inject', [CompletionResultType]::ParameterValue, 'Add the netem agent container to a TidbCluster''s components (or a StatefulSet), or to a TiDB Operator v2 cluster''s groups')
             [CompletionResult]::new('eject', 'eject', [CompletionResultType]::ParameterValue, 'Remove the netem agent container again, leaving the rest of the spec as it was')
             [CompletionResult]::new('delay', 'delay', [CompletionResultType]::ParameterValue, 'Set network impairment (delay, loss, ...) on pods that carry the agent')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Remove the network impairment from pods that carry the agent')

@@ -39,7 +39,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l as -d 'User
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -s V -l version -d 'Print version'
-complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "inject" -d 'Add the netem agent container to a TidbCluster\'s components (or a StatefulSet)'
+complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "inject" -d 'Add the netem agent container to a TidbCluster\'s components (or a StatefulSet), or to a TiDB Operator v2 cluster\'s groups'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "eject" -d 'Remove the netem agent container again, leaving the rest of the spec as it was'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "delay" -d 'Set network impairment (delay, loss, ...) on pods that carry the agent'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "clear" -d 'Remove the network impairment from pods that carry the agent'
@@ -47,10 +47,10 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "status"
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "__complete" -d 'Answer kubectl\'s plugin completion: `kubectl_complete-netem ARGS... PARTIAL` runs this'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s f -l filename -d 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s f -l filename -d 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster, StatefulSet and v2 group in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one' -r -F
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s l -l selector -d 'With --ephemeral: only pods matching this label selector' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l image -d 'Agent image; the nodes must be able to pull it (build it from agent/Containerfile, push or load it, see "The agent image" in the README)' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l component -d 'Only these TidbCluster components (comma separated), e.g. pd,tikv' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l component -d 'Only these components (comma separated), e.g. pd,tikv: TidbCluster components, or the components of a v2 cluster\'s groups' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l timeout -d 'How long --wait waits' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s n -l namespace -d 'Namespace to use (default: the context\'s namespace, else "default")' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l context -d 'Kubeconfig context to use' -r
@@ -73,9 +73,9 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l w
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -l force -d 'Patch a StatefulSet even though an operator manages it (it may undo the change)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand inject" -s V -l version -d 'Print version'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s f -l filename -d 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster and StatefulSet in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s f -l filename -d 'Write this manifest (a file, or - for standard input) to standard output with the change made to every TidbCluster, StatefulSet and v2 group in it, instead of changing the cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that have the agent from the first one' -r -F
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s l -l selector -d 'With --ephemeral: only pods matching this label selector' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l component -d 'Only these TidbCluster components (comma separated), e.g. pd,tikv' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l component -d 'Only these components (comma separated), e.g. pd,tikv: TidbCluster components, or the components of a v2 cluster\'s groups' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l timeout -d 'How long --wait waits' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -s n -l namespace -d 'Namespace to use (default: the context\'s namespace, else "default")' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand eject" -l context -d 'Kubeconfig context to use' -r
@@ -111,7 +111,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l ga
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l rate -d 'Limit the bandwidth (tc spelling: 100kbit, 10mbit, 1gbit, 125kbps)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l limit -d 'Queue limit in packets' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l for -d 'Let the agent clear the setting by itself after this long (e.g. 10m)' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l component -d 'Narrow tidb-cluster/ and statefulset/ targets (and status\'s default) to these components (comma separated), e.g. pd,tikv' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l component -d 'Narrow tidb-cluster/, cluster/, group and statefulset/ targets (and status\'s default) to these components (comma separated), e.g. pd,tikv' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s l -l selector -d 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l parallel -d 'How many pods to talk to at once' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l pod-timeout -d 'Time limit for each pod (port-forward and the agent\'s answer)' -r
@@ -130,7 +130,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l as
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s h -l help -d 'Print help'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s V -l version -d 'Print version'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l component -d 'Narrow tidb-cluster/ and statefulset/ targets (and status\'s default) to these components (comma separated), e.g. pd,tikv' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l component -d 'Narrow tidb-cluster/, cluster/, group and statefulset/ targets (and status\'s default) to these components (comma separated), e.g. pd,tikv' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -s l -l selector -d 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l parallel -d 'How many pods to talk to at once' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l pod-timeout -d 'Time limit for each pod (port-forward and the agent\'s answer)' -r
@@ -155,7 +155,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -s o
 wide\t'The table plus node, pod IP and agent image'
 json\t'JSON, for scripts'
 yaml\t'YAML, for scripts'"
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l component -d 'Narrow tidb-cluster/ and statefulset/ targets (and status\'s default) to these components (comma separated), e.g. pd,tikv' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l component -d 'Narrow tidb-cluster/, cluster/, group and statefulset/ targets (and status\'s default) to these components (comma separated), e.g. pd,tikv' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -s l -l selector -d 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l parallel -d 'How many pods to talk to at once' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -l pod-timeout -d 'Time limit for each pod (port-forward and the agent\'s answer)' -r
@@ -205,7 +205,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" 
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -s h -l help -d 'Print help'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -s V -l version -d 'Print version'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "inject" -d 'Add the netem agent container to a TidbCluster\'s components (or a StatefulSet)'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "inject" -d 'Add the netem agent container to a TidbCluster\'s components (or a StatefulSet), or to a TiDB Operator v2 cluster\'s groups'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "eject" -d 'Remove the netem agent container again, leaving the rest of the spec as it was'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "delay" -d 'Set network impairment (delay, loss, ...) on pods that carry the agent'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "clear" -d 'Remove the network impairment from pods that carry the agent'

@@ -2,9 +2,10 @@
 //! preflight → plan → summary → no-op check → dry run → confirm → guarded apply (re-planned
 //! on conflict) → report → wait.
 //!
-//! What is edited is an [`EditTarget`]: today a TidbCluster's components or a StatefulSet's
-//! pod template ([`crate::workload`]). The coming ways in (ephemeral containers of running
-//! pods, TiDB Operator v2 groups, manifest documents) are new targets of the same flow.
+//! What is edited is an [`EditTarget`]: a TidbCluster's components or a StatefulSet's pod
+//! template ([`crate::workload`]), or TiDB Operator v2 groups' pod overlays
+//! ([`crate::group`]). The coming ways in (ephemeral containers of running pods) are new
+//! targets of the same flow.
 
 use std::process::ExitCode;
 
@@ -91,6 +92,11 @@ pub trait EditTarget {
     fn replicas(&self, slot: &Slot) -> u64;
     /// Warnings about the object that matter before changing it (e.g. paused).
     fn warnings(&self) -> Vec<String>;
+    /// The JSON Patch(es) the plan sends, each with the object it goes to (`--dry-run`
+    /// prints them): one for an object, one per object for a target spanning several.
+    fn patches(&self, plan: &Plan) -> Vec<(String, serde_json::Value)> {
+        vec![(self.display(), plan.patch())]
+    }
     /// Sends the plan's patch with the server's dry run.
     fn dry_run(&self, plan: &Plan) -> impl Future<Output = anyhow::Result<()>>;
     /// Applies `edit` guarded by what was read, re-reading and re-planning on conflict;
@@ -102,10 +108,6 @@ pub trait EditTarget {
     /// pods without restarting them.
     fn restarts_pods(&self) -> bool {
         true
-    }
-    /// The JSON Patches `--dry-run` prints, one per object, each with its object.
-    fn patches(&self, plan: &Plan) -> Vec<(String, serde_json::Value)> {
-        vec![(self.display(), plan.patch())]
     }
     /// `--wait`: until the pods of the plan's slots reach the edit's goal.
     fn wait(

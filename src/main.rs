@@ -11,6 +11,8 @@ mod edit;
 mod ephemeral;
 mod errors;
 mod fanout;
+mod group;
+mod guarded;
 mod manifest;
 mod patch;
 mod pod_error;
@@ -19,6 +21,7 @@ mod preflight;
 mod report;
 mod rollout;
 mod target;
+mod v2;
 mod workload;
 
 use std::process::ExitCode;

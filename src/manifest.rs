@@ -11,8 +11,12 @@
 //! lost); JSON input gives JSON output.
 //!
 //! Multi-document YAML (`---` lines), a `kind: List` (YAML or JSON) and a single JSON object
-//! are understood. `--component` narrows TidbCluster components, and StatefulSets by their
-//! `app.kubernetes.io/component` label.
+//! are understood. `--component` narrows TidbCluster components, StatefulSets by their
+//! `app.kubernetes.io/component` label, and TiDB Operator v2 groups by their component.
+//!
+//! TiDB Operator v2: every group document (`core.pingcap.com/v1alpha1`, a kind ending in
+//! `Group`: the overlay is common to all of them, and there is no server to ask which kinds
+//! exist) gets the agent in its pod overlay; the `Cluster` document passes through as is.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -25,6 +29,7 @@ use serde_json::Value;
 use crate::edit::Edit;
 use crate::patch::{Change, Plan, Slot, tidbcluster_slots};
 use crate::preflight;
+use crate::v2;
 
 /// The manifest after the edit, and what changed (for a summary on stderr).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +69,9 @@ pub fn run(file: &Path, edit_: &Edit, components: &[String]) -> anyhow::Result<E
         eprintln!("{name}: unchanged");
     }
     if edited.changed.is_empty() && edited.unchanged.is_empty() {
-        eprintln!("note: the manifest has no TidbCluster or StatefulSet; written back as it was");
+        eprintln!(
+            "note: the manifest has no TidbCluster, StatefulSet or TiDB Operator v2 group; written back as it was"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -107,7 +114,7 @@ pub fn edit(input: &str, edit: &Edit, components: &[String]) -> anyhow::Result<E
     }
     if let Some(missing) = components.iter().find(|c| !seen_components.contains(c)) {
         anyhow::bail!(
-            "--component {missing}: no TidbCluster or StatefulSet in the manifest has it; nothing was written"
+            "--component {missing}: no TidbCluster, StatefulSet or v2 group in the manifest has it; nothing was written"
         );
     }
     Ok(out)
@@ -153,7 +160,14 @@ fn edit_object(
     let (word, slots) = match obj["kind"].as_str() {
         Some("TidbCluster") if api_version.starts_with("pingcap.com/") => {
             let all = tidbcluster_slots(obj, &[]).with_context(|| format!("tidbcluster/{name}"))?;
-            ("tidbcluster", all)
+            ("tidbcluster".to_string(), all)
+        }
+        Some(kind) if api_version == v2::API_VERSION && kind.ends_with("Group") => {
+            let component = v2::component_of(kind, obj);
+            let mut slot = Slot::overlay(&name);
+            // --component matches the group's component (pd, tikv, ...).
+            slot.name = component;
+            (kind.to_ascii_lowercase(), vec![slot])
         }
         Some("StatefulSet") if api_version == "apps/v1" => {
             let label = obj
@@ -163,7 +177,7 @@ fn edit_object(
                 .to_string();
             let mut slot = Slot::statefulset(&name);
             slot.name = label;
-            ("statefulset", vec![slot])
+            ("statefulset".to_string(), vec![slot])
         }
         _ => return Ok(false),
     };

@@ -2,7 +2,9 @@
 //!
 //! A pod name is looked up as is; `tidb-cluster/NAME` means the pods TiDB Operator labels
 //! `app.kubernetes.io/instance=NAME, app.kubernetes.io/managed-by=tidb-operator`;
-//! `statefulset/NAME` means the pods its selector matches. `--component` and `-l` narrow
+//! `statefulset/NAME` means the pods its selector matches; TiDB Operator v2's `cluster/NAME`
+//! and groups (`pdgroup/NAME`, …) the pods it labels `pingcap.com/…` ([`crate::group`]).
+//! `--component` and `-l` narrow
 //! those groups (and the "every pod with the agent" default of `status` and `clear --all`).
 //! A pod "has the agent" when its spec holds a container named `netem-agent`.
 
@@ -180,7 +182,12 @@ pub fn pod_info(pod: &Pod) -> PodInfo {
     PodInfo {
         namespace: meta.namespace.clone().unwrap_or_default(),
         name: meta.name.clone().unwrap_or_default(),
-        component: labels.and_then(|l| l.get(LABEL_COMPONENT)).cloned(),
+        component: labels
+            .and_then(|l| {
+                l.get(LABEL_COMPONENT)
+                    .or_else(|| l.get(crate::v2::LABEL_COMPONENT))
+            })
+            .cloned(),
         tidb_cluster: labels
             .filter(|l| {
                 l.get(LABEL_MANAGED_BY)
@@ -349,13 +356,32 @@ pub async fn with_agent(
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     };
-    let selector = label_selector(&[], filter);
+    // Components are matched on the pods' component label, v1's or v2's (a selector cannot
+    // say "either label").
+    let selector = label_selector(&[], &labels_only(filter));
     let pods = list(&api, &selector).await?;
-    let pods = pods.into_iter().filter(PodInfo::has_agent).collect();
+    let pods = pods
+        .into_iter()
+        .filter(PodInfo::has_agent)
+        .filter(|p| {
+            filter.components.is_empty()
+                || p.component
+                    .as_ref()
+                    .is_some_and(|c| filter.components.contains(c))
+        })
+        .collect();
     Ok(dedup(Selection {
         pods,
         notes: Vec::new(),
     }))
+}
+
+/// The filter without `--component` (matched some other way).
+fn labels_only(filter: &Filter) -> Filter {
+    Filter {
+        components: Vec::new(),
+        selector: filter.selector.clone(),
+    }
 }
 
 async fn resolve_one(
@@ -395,6 +421,13 @@ async fn resolve_one(
             let sel = sts.spec.selector;
             let terms = selector_terms(&sel).with_context(|| format!("statefulset {name}"))?;
             (format!("statefulset/{name}"), terms)
+        }
+        Target::V2(t) => {
+            // v2 labels its pods' component pingcap.com/component: narrowed there.
+            let (what, terms) = crate::group::pod_terms(client, ns, t, &filter.components).await?;
+            let selector = label_selector(&terms, &labels_only(filter));
+            let pods = list(&api, &selector).await?;
+            return group_selection(&what, ns, &selector, pods, missing);
         }
     };
     let selector = label_selector(&terms, filter);

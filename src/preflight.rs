@@ -62,14 +62,15 @@ pub fn pod_security(namespace: &str, labels: &BTreeMap<String, String>) -> Resul
 }
 
 /// Refuses slots whose pods use the host's network namespace. For a TidbCluster a
-/// component's own `hostNetwork` wins over the cluster-wide `spec.hostNetwork`.
+/// component's own `hostNetwork` wins over the cluster-wide `spec.hostNetwork`; a v2 group
+/// sets it in its pod overlay.
 pub fn host_network(obj: &Value, slots: &[Slot]) -> Result<(), Refusal> {
     let on_host = |slot: &Slot| {
         let own = obj
             .pointer(&format!("{}/hostNetwork", slot.base))
             .and_then(Value::as_bool);
         match slot.kind {
-            SlotKind::StatefulSet | SlotKind::Pod => own.unwrap_or(false),
+            SlotKind::StatefulSet | SlotKind::Pod | SlotKind::Overlay => own.unwrap_or(false),
             SlotKind::TidbComponent => own
                 .or_else(|| obj.pointer("/spec/hostNetwork").and_then(Value::as_bool))
                 .unwrap_or(false),
@@ -79,7 +80,9 @@ pub fn host_network(obj: &Value, slots: &[Slot]) -> Result<(), Refusal> {
     if host.is_empty() {
         return Ok(());
     }
-    let tidb = slots.iter().all(|s| s.kind == SlotKind::TidbComponent);
+    let tidb = slots
+        .iter()
+        .all(|s| matches!(s.kind, SlotKind::TidbComponent | SlotKind::Overlay));
     Err(Refusal::HostNetwork {
         components: host.iter().map(|s| s.name.clone()).collect(),
         others: (tidb && !rest.is_empty()).then(|| {

@@ -238,18 +238,20 @@ pub fn pod_fault(pod: &Pod) -> Option<Fault> {
 /// creation (an admission webhook, Pod Security, a quota); the reason is in the
 /// StatefulSet's FailedCreate events.
 pub fn missing_pods(group: &Group, pods: &[Pod], namespace: &str) -> Vec<Fault> {
+    let Some(sts) = &group.statefulset else {
+        return Vec::new();
+    };
     (0..group.expected)
-        .map(|i| format!("{}-{i}", group.statefulset))
+        .map(|i| format!("{sts}-{i}"))
         .filter(|name| !pods.iter().any(|p| p.metadata.name.as_deref() == Some(name)))
         .map(|name| Fault {
             kind: FaultKind::NotCreated,
             uid: format!("missing/{name}"),
             container: None,
             reason: "NotCreated".into(),
-            message: format!("statefulset {} has not created it", group.statefulset),
+            message: format!("statefulset {sts} has not created it"),
             hint: format!(
-                "its creation may be refused (an admission webhook, Pod Security, a quota): see the FailedCreate events of `kubectl describe statefulset -n {namespace} {}`",
-                group.statefulset
+                "its creation may be refused (an admission webhook, Pod Security, a quota): see the FailedCreate events of `kubectl describe statefulset -n {namespace} {sts}`"
             ),
             pod: name,
         })
@@ -317,10 +319,25 @@ pub struct Group {
     pub selector: String,
     /// Only pods owned by this StatefulSet (when the selector could match others).
     pub owner: Option<String>,
-    /// The StatefulSet that makes the pods, named `<statefulset>-<ordinal>`.
-    pub statefulset: String,
+    /// The StatefulSet that makes the pods, named `<statefulset>-<ordinal>` (none for a
+    /// TiDB Operator v2 group, whose pods have generated names).
+    pub statefulset: Option<String>,
     /// How many pods it should have.
     pub expected: u64,
+    /// An object whose status says when its operator is done rolling (a TiDB Operator v2
+    /// group); the group is finished only when that holds too.
+    pub status: Option<StatusCheck>,
+}
+
+/// Where `--wait` reads an operator's own account of a rollout, and how to judge it.
+#[derive(Debug, Clone)]
+pub struct StatusCheck {
+    /// The object's resource.
+    pub resource: kube::core::ApiResource,
+    /// Its name, in the command's namespace.
+    pub name: String,
+    /// True when the object's status says the rollout is over (pure).
+    pub done: fn(&serde_json::Value) -> bool,
 }
 
 /// What every pod of the groups must look like at the end.
@@ -418,7 +435,14 @@ pub async fn wait(
                 .into_iter()
                 .filter(|p| owned_by(p, g.owner.as_deref()))
                 .collect();
-            let (done, group_finished) = tally(&pods, g.expected, goal);
+            let (done, mut group_finished) = tally(&pods, g.expected, goal);
+            if let Some(check) = &g.status {
+                let settled = status_done(kube, check).await?;
+                if !settled {
+                    pending.push(format!("{} (operator still rolling)", g.label));
+                }
+                group_finished &= settled;
+            }
             finished &= group_finished;
             done_total += done.min(g.expected);
             summary.push(format!(
@@ -564,6 +588,23 @@ async fn delete_pod(api: &Api<Pod>, f: &Fault, ns: &str) -> anyhow::Result<()> {
         }
         Err(e) => Err(cannot(e, "delete", &format!("pod {:?}", f.pod), ns)),
     }
+}
+
+async fn status_done(kube: &Kube, check: &StatusCheck) -> anyhow::Result<bool> {
+    let api: Api<kube::api::DynamicObject> =
+        Api::namespaced_with(kube.client.clone(), &kube.namespace, &check.resource);
+    let obj = api.get(&check.name).await.map_err(|e| {
+        cannot(
+            e,
+            "get",
+            &format!(
+                "{}.{} {:?}",
+                check.resource.plural, check.resource.group, check.name
+            ),
+            &kube.namespace,
+        )
+    })?;
+    Ok((check.done)(&serde_json::to_value(obj)?))
 }
 
 fn owned_by(pod: &Pod, sts: Option<&str>) -> bool {
@@ -752,8 +793,9 @@ mod tests {
             label: "pd".into(),
             selector: String::new(),
             owner: None,
-            statefulset: "basic-pd".into(),
+            statefulset: Some("basic-pd".into()),
             expected: 3,
+            status: None,
         };
         let named = |n: &str| {
             let mut p = pod(None, true, false);

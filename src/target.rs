@@ -1,6 +1,9 @@
-//! What a command acts on: `tidb-cluster/basic`, `sts/web`, `pod/basic-pd-0` or a bare pod name.
+//! What a command acts on: `tidb-cluster/basic`, `sts/web`, `pod/basic-pd-0` or a bare pod
+//! name; for TiDB Operator v2, `cluster/basic` or one group (`pdgroup/pd`, `kvg/tikv`).
 
 use std::fmt;
+
+use crate::v2;
 
 /// A parsed command-line target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,6 +14,31 @@ pub enum Target {
     StatefulSet(String),
     /// A single pod by name.
     Pod(String),
+    /// A TiDB Operator v2 cluster or group.
+    V2(V2Target),
+}
+
+/// A TiDB Operator v2 (`core.pingcap.com/v1alpha1`) target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum V2Target {
+    /// `cluster/NAME`: every group whose `spec.cluster.name` is NAME.
+    Cluster(String),
+    /// One group: `pdgroup/NAME`, `kvg/NAME`, … The kind is resolved by discovery.
+    Group {
+        /// The kind as typed, lowercased (`pdgroup`, `pdgroups`, `pdg`).
+        kind: String,
+        /// The group's name.
+        name: String,
+    },
+}
+
+impl fmt::Display for V2Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            V2Target::Cluster(n) => write!(f, "cluster/{n}"),
+            V2Target::Group { kind, name } => write!(f, "{kind}/{name}"),
+        }
+    }
 }
 
 impl fmt::Display for Target {
@@ -19,6 +47,7 @@ impl fmt::Display for Target {
             Target::TidbCluster(n) => write!(f, "tidbcluster/{n}"),
             Target::StatefulSet(n) => write!(f, "statefulset/{n}"),
             Target::Pod(n) => write!(f, "pod/{n}"),
+            Target::V2(t) => t.fmt(f),
         }
     }
 }
@@ -33,6 +62,8 @@ pub enum WorkloadTarget {
     /// A bare `NAME`: a TidbCluster if there is one, else a StatefulSet (with
     /// `--ephemeral`: a pod, as for delay).
     Either(String),
+    /// A TiDB Operator v2 cluster or group: the groups' pod overlays.
+    V2(V2Target),
     /// `pod/NAME`: only with `--ephemeral` (a pod template is what the others edit).
     Pod(String),
 }
@@ -45,6 +76,7 @@ impl WorkloadTarget {
             WorkloadTarget::TidbCluster(n) => Target::TidbCluster(n.clone()),
             WorkloadTarget::StatefulSet(n) => Target::StatefulSet(n.clone()),
             WorkloadTarget::Either(n) | WorkloadTarget::Pod(n) => Target::Pod(n.clone()),
+            WorkloadTarget::V2(v2) => Target::V2(v2.clone()),
         }
     }
 }
@@ -56,6 +88,7 @@ pub fn parse_workload(s: &str) -> Result<WorkloadTarget, String> {
     Ok(match parse_target(s)? {
         Target::TidbCluster(name) => WorkloadTarget::TidbCluster(name),
         Target::StatefulSet(name) => WorkloadTarget::StatefulSet(name),
+        Target::V2(t) => WorkloadTarget::V2(t),
         Target::Pod(name) if !s.contains('/') => WorkloadTarget::Either(name),
         Target::Pod(name) => WorkloadTarget::Pod(name),
     })
@@ -83,8 +116,14 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
         Some("statefulset" | "statefulsets" | "sts" | "statefulsets.apps") => {
             Ok(Target::StatefulSet(name))
         }
+        Some(word) if v2::is_cluster_word(word) => Ok(Target::V2(V2Target::Cluster(name))),
+        Some(word) if v2::may_be_group_word(word) => Ok(Target::V2(V2Target::Group {
+            kind: word.to_string(),
+            name,
+        })),
         Some(other) => Err(format!(
-            "unknown kind {other:?}: use tidb-cluster/NAME (tc/NAME), statefulset/NAME (sts/NAME) or pod/NAME"
+            "unknown kind {other:?}: use tidb-cluster/NAME (tc/NAME), statefulset/NAME (sts/NAME), pod/NAME, \
+             or for TiDB Operator v2 cluster/NAME or a group (pdgroup/NAME, tikvgroup/NAME, ...)"
         )),
     }
 }
@@ -153,6 +192,41 @@ mod tests {
             Target::Pod("basic-pd-0".into())
         );
         assert!(w("deploy/x").is_err());
+        assert_eq!(
+            w("cluster/basic"),
+            Ok(WorkloadTarget::V2(V2Target::Cluster("basic".into())))
+        );
+    }
+
+    #[test]
+    fn v2_targets() {
+        assert_eq!(
+            parse_target("cluster/basic"),
+            Ok(Target::V2(V2Target::Cluster("basic".into())))
+        );
+        for k in [
+            "pdgroup",
+            "PDGroup",
+            "pdgroups",
+            "pdg",
+            "tsogroup",
+            "pdgroups.core.pingcap.com",
+        ] {
+            let t = parse_target(&format!("{k}/pd")).unwrap();
+            assert_eq!(
+                t,
+                Target::V2(V2Target::Group {
+                    kind: k.to_ascii_lowercase(),
+                    name: "pd".into()
+                })
+            );
+        }
+        assert_eq!(parse_target("kvg/tikv").unwrap().to_string(), "kvg/tikv");
+        // v1 spellings stay v1.
+        assert_eq!(
+            parse_target("tc/basic"),
+            Ok(Target::TidbCluster("basic".into()))
+        );
     }
 
     #[test]

@@ -234,8 +234,9 @@ impl EditTarget for Workload {
                     ),
                     owner: None,
                     // TiDB Operator names each component's StatefulSet `<cluster>-<component>`.
-                    statefulset: format!("{}-{}", self.name, slot.name),
+                    statefulset: Some(format!("{}-{}", self.name, slot.name)),
                     expected: slot.replicas(&self.obj),
+                    status: None,
                 },
                 Kind::StatefulSet => Group {
                     label: slot.name.clone(),
@@ -251,8 +252,9 @@ impl EditTarget for Workload {
                         })
                         .unwrap_or_default(),
                     owner: Some(self.name.clone()),
-                    statefulset: self.name.clone(),
+                    statefulset: Some(self.name.clone()),
                     expected: slot.replicas(&self.obj),
+                    status: None,
                 },
             })
             .collect()
@@ -293,6 +295,11 @@ pub async fn resolve(kube: &Kube, wanted: &WorkloadTarget) -> anyhow::Result<Wor
             Found::Yes(w) => Ok(*w),
             _ => anyhow::bail!("statefulset/{name} not found in namespace {ns}"),
         },
+        WorkloadTarget::V2(t) => {
+            anyhow::bail!(
+                "{t} is a TiDB Operator v2 target, edited through its groups' pod overlays"
+            )
+        }
         WorkloadTarget::Either(name) => {
             let why = match get(kube, Kind::TidbCluster, name).await? {
                 Found::Yes(w) => return Ok(*w),

@@ -13,7 +13,8 @@ pub mod values;
 
 /// Add network delay (netem) to TiDB pods on Kubernetes, and take it away again.
 ///
-/// `inject` puts a small agent container into the pods of a TidbCluster (or StatefulSet);
+/// `inject` puts a small agent container into the pods of a TidbCluster (or StatefulSet), or
+/// of a TiDB Operator v2 cluster's groups;
 /// `delay`, `clear` and `status` talk to each pod's agent through the API server's
 /// port-forward, so RBAC on `pods/portforward` is the gate and nothing listens on the pod IP.
 #[derive(Debug, Parser)]
@@ -24,6 +25,7 @@ pub mod values;
     propagate_version = true,
     after_help = "Examples:
   kubectl netem inject tidb-cluster/basic --yes --wait    add the agent (pods restart)
+  kubectl netem inject cluster/basic --yes --wait         the same on TiDB Operator v2
   kubectl netem delay basic-pd-0 20ms                     20 ms on everything basic-pd-0 sends
   kubectl netem delay tc/basic 50ms --jitter 10ms --component tikv --for 10m
   kubectl netem status -o wide                            what is in force, pod by pod
@@ -102,7 +104,8 @@ pub struct ConnectionArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Add the netem agent container to a TidbCluster's components (or a StatefulSet).
+    /// Add the netem agent container to a TidbCluster's components (or a StatefulSet), or to
+    /// a TiDB Operator v2 cluster's groups.
     ///
     /// The operator then restarts the pods one by one, so this asks first.
     ///
@@ -131,7 +134,8 @@ pub enum Command {
 /// Which components of a TidbCluster, and how to confirm and wait, for inject and eject.
 #[derive(Debug, Clone, Args)]
 pub struct RolloutArgs {
-    /// Only these TidbCluster components (comma separated), e.g. pd,tikv.
+    /// Only these components (comma separated), e.g. pd,tikv: TidbCluster components, or the
+    /// components of a v2 cluster's groups.
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub component: Vec<String>,
 
@@ -161,7 +165,8 @@ pub struct RolloutArgs {
 /// Arguments of `inject`.
 #[derive(Debug, Clone, Args)]
 pub struct InjectArgs {
-    /// tidb-cluster/NAME (tc/NAME) or statefulset/NAME (sts/NAME); a bare NAME is tried as a TidbCluster first.
+    /// tidb-cluster/NAME (tc/NAME) or statefulset/NAME (sts/NAME); a bare NAME is tried as a
+    /// TidbCluster first. TiDB Operator v2: cluster/NAME, or one group (pdgroup/NAME, kvg/NAME, ...).
     #[arg(value_name = "TARGET", value_parser = parse_workload, required_unless_present = "filename")]
     pub target: Option<WorkloadTarget>,
 
@@ -190,7 +195,8 @@ pub struct InjectArgs {
 /// Arguments of `eject`.
 #[derive(Debug, Clone, Args)]
 pub struct EjectArgs {
-    /// tidb-cluster/NAME (tc/NAME) or statefulset/NAME (sts/NAME); a bare NAME is tried as a TidbCluster first.
+    /// tidb-cluster/NAME (tc/NAME) or statefulset/NAME (sts/NAME); a bare NAME is tried as a
+    /// TidbCluster first. TiDB Operator v2: cluster/NAME, or one group (pdgroup/NAME, kvg/NAME, ...).
     #[arg(value_name = "TARGET", value_parser = parse_workload, required_unless_present = "filename")]
     pub target: Option<WorkloadTarget>,
 
@@ -222,7 +228,7 @@ pub struct EphemeralArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ManifestArgs {
     /// Write this manifest (a file, or - for standard input) to standard output with the
-    /// change made to every TidbCluster and StatefulSet in it, instead of changing the
+    /// change made to every TidbCluster, StatefulSet and v2 group in it, instead of changing the
     /// cluster: `kubectl netem inject -f basic.yaml | kubectl apply -f -` creates pods that
     /// have the agent from the first one.
     #[arg(
@@ -237,7 +243,7 @@ pub struct ManifestArgs {
 /// How pods are chosen and reached, for delay, clear and status.
 #[derive(Debug, Clone, Args)]
 pub struct FanoutArgs {
-    /// Narrow tidb-cluster/ and statefulset/ targets (and status's default) to these
+    /// Narrow tidb-cluster/, cluster/, group and statefulset/ targets (and status's default) to these
     /// components (comma separated), e.g. pd,tikv.
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub component: Vec<String>,
@@ -258,7 +264,8 @@ pub struct FanoutArgs {
 /// Arguments of `delay`.
 #[derive(Debug, Clone, Args)]
 pub struct DelayArgs {
-    /// Pods (NAME or pod/NAME), tidb-cluster/NAME or statefulset/NAME: the pods that carry the agent.
+    /// Pods (NAME or pod/NAME), tidb-cluster/NAME, statefulset/NAME, or v2 cluster/NAME and
+    /// groups (pdgroup/NAME, ...): the pods that carry the agent.
     #[arg(value_name = "TARGET", required = true, num_args = 1.., value_parser = parse_target)]
     pub targets: Vec<Target>,
 
@@ -317,7 +324,7 @@ pub struct DelayArgs {
 /// Arguments of `clear`.
 #[derive(Debug, Clone, Args)]
 pub struct ClearArgs {
-    /// Pods (NAME or pod/NAME) or tidb-cluster/NAME.
+    /// Pods (NAME or pod/NAME), tidb-cluster/NAME, or v2 cluster/NAME and groups.
     #[arg(value_name = "TARGET", required_unless_present = "all", value_parser = parse_target)]
     pub targets: Vec<Target>,
 
@@ -336,7 +343,8 @@ pub struct ClearArgs {
 /// Arguments of `status`.
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
-    /// Pods (NAME or pod/NAME) or tidb-cluster/NAME (default: every pod with the agent).
+    /// Pods (NAME or pod/NAME), tidb-cluster/NAME, or v2 cluster/NAME and groups (default:
+    /// every pod with the agent).
     #[arg(value_name = "TARGET", value_parser = parse_target)]
     pub targets: Vec<Target>,
 

@@ -13,7 +13,8 @@ use crate::cli::{ConnectionArgs, EjectArgs};
 use crate::connect::connect;
 use crate::edit::{self, Edit};
 use crate::pods::Filter;
-use crate::{ephemeral, manifest, workload};
+use crate::target::WorkloadTarget;
+use crate::{ephemeral, group, manifest, workload};
 
 /// Runs `eject`.
 pub async fn run(conn: &ConnectionArgs, args: &EjectArgs) -> anyhow::Result<ExitCode> {
@@ -30,6 +31,10 @@ pub async fn run(conn: &ConnectionArgs, args: &EjectArgs) -> anyhow::Result<Exit
         };
         let mut pods = ephemeral::resolve(&kube, &target.as_pods(), &filter).await?;
         return edit::run(&kube, &mut pods, &Edit::Eject, &args.rollout).await;
+    }
+    if let WorkloadTarget::V2(v2) = target {
+        let mut groups = group::resolve(&kube, v2).await?.select(components)?;
+        return edit::run(&kube, &mut groups, &Edit::Eject, &args.rollout).await;
     }
     let mut target = workload::resolve(&kube, target).await?.select(components)?;
     edit::run(&kube, &mut target, &Edit::Eject, &args.rollout).await

@@ -149,3 +149,47 @@ fn separators_are_lines_of_their_own() {
         ]
     );
 }
+
+const BASIC_V2: &str = include_str!("testdata/basic-v2.yaml");
+
+#[test]
+fn v2_groups_get_the_agent_in_their_overlay_and_the_cluster_passes_through() {
+    let out = edit(BASIC_V2, &inject(), &[]).unwrap();
+    assert_eq!(
+        out.changed,
+        [
+            "pdgroup/pd: pd",
+            "tikvgroup/tikv: tikv",
+            "tidbgroup/tidb: tidb"
+        ]
+    );
+    // The Cluster document, untouched byte for byte.
+    let cluster = BASIC_V2.split("---\n").next().unwrap();
+    assert!(out.text.starts_with(cluster), "{}", out.text);
+    let d = docs(&out.text);
+    let overlay = |i: usize| d[i]["spec"]["template"]["spec"]["overlay"].clone();
+    assert_eq!(
+        overlay(1)["pod"]["spec"]["containers"][0]["image"],
+        "example.com/netem-agent:1"
+    );
+    // The user's overlay keeps its container first and its pod labels.
+    let tikv = overlay(2);
+    assert_eq!(tikv["pod"]["spec"]["containers"][0]["name"], "log-tailer");
+    assert_eq!(tikv["pod"]["spec"]["containers"][1]["name"], "netem-agent");
+    assert_eq!(tikv["pod"]["metadata"]["labels"]["team"], "storage");
+
+    // Injecting again changes nothing; eject gives back the same documents.
+    let again = edit(&out.text, &inject(), &[]).unwrap();
+    assert!(again.changed.is_empty());
+    assert_eq!(again.text, out.text);
+    let ejected = edit(&out.text, &Edit::Eject, &[]).unwrap();
+    assert_eq!(docs(&ejected.text), docs(BASIC_V2));
+}
+
+#[test]
+fn v2_component_narrows_groups() {
+    let out = edit(BASIC_V2, &inject(), &["tikv".into()]).unwrap();
+    assert_eq!(out.changed, ["tikvgroup/tikv: tikv"]);
+    let err = edit(BASIC_V2, &inject(), &["tiflash".into()]).unwrap_err();
+    assert!(err.to_string().contains("--component tiflash"), "{err}");
+}

@@ -29,11 +29,15 @@
 //! empty. So inject → eject gives back the spec byte for byte, with one documented corner:
 //! a list the user had written as an explicit empty `[]` comes back absent. TiDB Operator
 //! reads both the same (the Go fields are `omitempty`), and nothing else is touched.
+//! A TiDB Operator v2 group's pod overlay also creates the overlay's parents when absent and
+//! removes them again when they become empty, with the same kind of corner for an explicit
+//! empty `{}` parent ([`overlay`]).
 //!
 //! Idempotence: the agent counts as present when the server's element contains every field
 //! of the wanted one (a StatefulSet's pod template gets defaults such as
 //! `terminationMessagePath` added by the server, so plain equality would never hold).
 
+mod overlay;
 mod slots;
 #[cfg(test)]
 mod tests;
@@ -180,16 +184,21 @@ pub fn plan_inject(
 ) -> Result<Plan, PlanError> {
     let mut out = Vec::with_capacity(slots.len());
     for slot in slots {
-        require_object(obj, &slot.base)?;
         refuse_foreign(obj, slot)?;
         let mut ops = Vec::new();
-        let c = upsert(obj, &slot.containers, CONTAINER_NAME, container, &mut ops)?;
-        let v = upsert(obj, &slot.volumes, VOLUME_NAME, volume, &mut ops)?;
-        let change = match (c, v) {
-            (Some(Change::Added), _) => Change::Added,
-            (None, None) => Change::Unchanged,
-            _ => Change::Updated,
-        };
+        let change =
+            if let Some(added) = overlay::add_parents(obj, slot, container, volume, &mut ops)? {
+                added
+            } else {
+                require_object(obj, &slot.base)?;
+                let c = upsert(obj, &slot.containers, CONTAINER_NAME, container, &mut ops)?;
+                let v = upsert(obj, &slot.volumes, VOLUME_NAME, volume, &mut ops)?;
+                match (c, v) {
+                    (Some(Change::Added), _) => Change::Added,
+                    (None, None) => Change::Unchanged,
+                    _ => Change::Updated,
+                }
+            };
         out.push(SlotPlan {
             slot: slot.clone(),
             change,
@@ -206,18 +215,23 @@ pub fn plan_inject(
 pub fn plan_eject(obj: &Value, slots: &[Slot]) -> Result<Plan, PlanError> {
     let mut out = Vec::with_capacity(slots.len());
     for slot in slots {
-        require_object(obj, &slot.base)?;
         refuse_foreign(obj, slot)?;
         let mut ops = Vec::new();
-        let c = remove_named(
-            obj,
-            &slot.containers,
-            CONTAINER_NAME,
-            slot.containers_optional(),
-            &mut ops,
-        )?;
-        let v = remove_named(obj, &slot.volumes, VOLUME_NAME, true, &mut ops)?;
-        let change = if c || v {
+        let removed = if let Some(removed) = overlay::eject(obj, slot, &mut ops)? {
+            removed
+        } else {
+            require_object(obj, &slot.base)?;
+            let c = remove_named(
+                obj,
+                &slot.containers,
+                CONTAINER_NAME,
+                slot.containers_optional(),
+                &mut ops,
+            )?;
+            let v = remove_named(obj, &slot.volumes, VOLUME_NAME, true, &mut ops)?;
+            c || v
+        };
+        let change = if removed {
             Change::Removed
         } else {
             Change::Unchanged

@@ -19,6 +19,9 @@ pub enum SlotKind {
     StatefulSet,
     /// A running pod, for ephemeral agents: the pod is its own slot.
     Pod,
+    /// A TiDB Operator v2 group's pod overlay (`spec.template.spec.overlay.pod.spec`), whose
+    /// parents may be absent (see [`super::overlay`]).
+    Overlay,
 }
 
 /// One place in an object that carries a pod's extra containers and volumes.
@@ -78,10 +81,24 @@ impl Slot {
         }
     }
 
+    /// The pod overlay of a TiDB Operator v2 group; `name` is what the user sees (the
+    /// group's name).
+    pub fn overlay(name: &str) -> Slot {
+        let base = crate::v2::OVERLAY_POD_SPEC;
+        Slot {
+            name: name.to_string(),
+            kind: SlotKind::Overlay,
+            base: base.into(),
+            containers: format!("{base}/containers"),
+            volumes: format!("{base}/volumes"),
+            replicas: crate::v2::REPLICAS.into(),
+        }
+    }
+
     /// The container list may vanish when it becomes empty only where it is optional
     /// (a StatefulSet's `containers` is required and always keeps its main container).
     pub fn containers_optional(&self) -> bool {
-        self.kind == SlotKind::TidbComponent
+        matches!(self.kind, SlotKind::TidbComponent | SlotKind::Overlay)
     }
 
     /// How many pods this slot runs, as the object says (a StatefulSet defaults to 1,
@@ -89,7 +106,7 @@ impl Slot {
     pub fn replicas(&self, obj: &Value) -> u64 {
         let default = match self.kind {
             SlotKind::StatefulSet | SlotKind::Pod => 1,
-            SlotKind::TidbComponent => 0,
+            SlotKind::TidbComponent | SlotKind::Overlay => 0,
         };
         obj.pointer(&self.replicas)
             .and_then(Value::as_u64)

@@ -15,6 +15,7 @@ mod manifest;
 mod proxy;
 mod support;
 mod terminal;
+mod v2;
 
 netem_harness::main! {
     [Root, Kubectl] async complete::kubectl_completes_subcommands_flags_and_cluster_names,
@@ -49,4 +50,12 @@ netem_harness::main! {
     [Root, Kubectl] async manifest::injected_manifest_applied_has_the_agent_from_the_first_pod,
     [Root] async manifest::manifest_mistakes_write_nothing,
     [Root, Script] async terminal::inject_asks_on_a_terminal_and_obeys_the_answer,
+    [Root] async v2::v2_inject_rolls_pods_with_the_agent_and_eject_restores_the_group_specs,
+    [Root] async v2::v2_another_image_updates_the_agent_in_place_and_user_overlay_stays,
+    [Root] async v2::v2_a_concurrent_writer_causes_a_retry_not_a_lost_update,
+    [Root] async v2::v2_refusals_write_nothing,
+    [Root] async v2::v2_host_network_groups_are_refused,
+    [Root] async v2::v2_dry_run_prints_the_patches_and_writes_nothing,
+    [Root] async v2::v2_everyday_commands_reach_the_groups_pods,
+    [Root, Kubectl] async v2::v2_injected_manifest_applied_has_the_agent_from_the_first_pod,
 }

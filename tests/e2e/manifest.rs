@@ -10,7 +10,7 @@ use crate::support::{Env, Run, netem, netem_with_stdin, start_cluster};
 const BASIC: &str = include_str!("../../src/manifest/testdata/basic.yaml");
 
 /// `kubectl ARGS` against `env`'s cluster with `input` on stdin.
-async fn kubectl(env: &Env, args: &[&str], input: &str) -> Run {
+pub(crate) async fn kubectl(env: &Env, args: &[&str], input: &str) -> Run {
     use tokio::io::AsyncWriteExt;
     let mut child = tokio::process::Command::new("kubectl")
         .args(args)

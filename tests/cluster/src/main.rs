@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use netem_testcluster::{Cluster, ClusterConfig, basic_tidbcluster, tidb};
+use netem_testcluster::{Cluster, ClusterConfig, basic_tidbcluster, basic_v2_cluster, tidb};
 
 /// Test double of a Kubernetes API server + TiDB Operator + kubelet, pods as network namespaces.
 #[derive(Parser, Debug)]
@@ -18,7 +18,8 @@ struct Args {
     /// netem-agent binary run for containers named "netem-agent".
     #[arg(long)]
     agent: Option<PathBuf>,
-    /// Seed: "basic" (TiDB Operator's basic example: pd, tikv, tidb) or "none".
+    /// Seed: "basic" (TiDB Operator's basic example: pd, tikv, tidb), "basic-v2" (the same
+    /// as TiDB Operator v2 objects: a Cluster "basic" and groups pd, tikv, tidb) or "none".
     #[arg(long, default_value = "basic")]
     scenario: String,
     /// Instead of the scenario: a TidbCluster "basic" with N pods in total, all carrying the
@@ -70,21 +71,27 @@ async fn main() -> anyhow::Result<()> {
     if args.namespace != "default" {
         cluster.add_namespace(&args.namespace, &[]);
     }
-    let seed = match (args.pods, args.scenario.as_str()) {
-        (Some(n), _) => Some(tidb::tidbcluster_with_agents(&args.namespace, "basic", n)),
-        (None, "basic") => Some(basic_tidbcluster(&args.namespace, "basic")),
-        (None, "none") => None,
-        (None, other) => bail!("unknown scenario {other:?} (basic, none)"),
+    let seed: Vec<serde_json::Value> = match (args.pods, args.scenario.as_str()) {
+        (Some(n), _) => vec![tidb::tidbcluster_with_agents(&args.namespace, "basic", n)],
+        (None, "basic") => vec![basic_tidbcluster(&args.namespace, "basic")],
+        (None, "basic-v2") => basic_v2_cluster(&args.namespace, "basic"),
+        (None, "none") => Vec::new(),
+        (None, other) => bail!("unknown scenario {other:?} (basic, basic-v2, none)"),
     };
     let started = std::time::Instant::now();
-    let expected: usize = seed.as_ref().map_or(0, |tc| {
-        tidb::components(tc)
-            .iter()
-            .map(|(_, s)| s["replicas"].as_u64().unwrap_or(1) as usize)
-            .sum()
-    });
-    if let Some(tc) = seed {
-        cluster.create(tc)?;
+    let expected: usize = seed
+        .iter()
+        .map(|obj| match obj["kind"].as_str() {
+            Some("TidbCluster") => tidb::components(obj)
+                .iter()
+                .map(|(_, s)| s["replicas"].as_u64().unwrap_or(1) as usize)
+                .sum(),
+            // A v2 group's pods; the Cluster has none of its own.
+            _ => obj["spec"]["replicas"].as_u64().unwrap_or(0) as usize,
+        })
+        .sum();
+    for obj in seed {
+        cluster.create(obj)?;
     }
     eprintln!(
         "netem-testcluster: a local sandbox, not a cluster; API server at {}",

@@ -1,7 +1,8 @@
 # Guest script: the test cluster on the real kernel (issue 3, item 4), the original story end to
 # end: netem-testcluster (API server double, operator, kubelet; pods are netns on a bridge in a
 # "node" netns) runs the real netem-agent, the real kubectl-netem talks to it, and ping from
-# the node to a pod shows the delay the plugin set.
+# the node to a pod shows the delay the plugin set; then the same on TiDB Operator v2
+# (cluster-v2.sh, sourced).
 # Needs in /usr/local/bin: netem-testcluster, kubectl-netem, netem-agent, kubectl.
 set -uo pipefail
 . /guest/lib.sh
@@ -85,4 +86,9 @@ for i in $(seq 100); do kill -0 "$CLUSTER_PID" 2>/dev/null || break; sleep 0.1; 
 verdict "test cluster shuts down" "" eval '! kill -0 "$CLUSTER_PID" 2>/dev/null'
 echo "== test cluster log"
 cat /tmp/cluster.log
+
+# The same story on TiDB Operator v2.
+. /guest/cluster-v2.sh
+echo "== v2 test cluster log"
+cat /tmp/c2/log
 summary
