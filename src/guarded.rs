@@ -1,8 +1,8 @@
 //! One object as last read from the server, changed by guarded JSON Patches
 //! ([`crate::patch`]): sent with the server's dry run, or applied and, on 409 Conflict (or a
 //! 422 from the patch's own `test` after a concurrent change), re-read and re-planned a few
-//! times. Used by the TiDB Operator v2 groups ([`crate::group`]); the TidbCluster/StatefulSet
-//! path ([`crate::workload`]) has the same loop and can move onto this one.
+//! times. The one such loop: TidbClusters and StatefulSets ([`crate::workload`]) and TiDB
+//! Operator v2 groups ([`crate::group`]) hold their objects in it.
 
 use std::time::Duration;
 

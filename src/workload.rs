@@ -1,16 +1,15 @@
 //! The object `inject`/`eject` edit: a TidbCluster, or a StatefulSet where there is none.
 //! Resolving the command-line target, re-reading, and sending guarded patches with retries.
 
-use std::time::Duration;
-
 use anyhow::Context as _;
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DynamicObject};
 use kube::core::ApiResource;
 use serde_json::Value;
 
 use crate::connect::Kube;
 use crate::edit::{Edit, EditTarget};
 use crate::errors::{api_status, cannot};
+use crate::guarded::Guarded;
 use crate::patch::{Plan, PlanError, Slot, tidbcluster_slots};
 use crate::preflight;
 use crate::rollout::Group;
@@ -18,9 +17,6 @@ use crate::target::WorkloadTarget;
 
 /// `pingcap.com/v1alpha1`, the TiDB Operator v1 API.
 pub const TC_API_VERSION: &str = "pingcap.com/v1alpha1";
-
-/// How many times a patch is re-planned after a concurrent change before giving up.
-const MAX_ATTEMPTS: usize = 5;
 
 /// The kinds the agent can be injected into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,11 +62,8 @@ impl Kind {
 /// targets.
 pub struct Workload {
     kind: Kind,
-    name: String,
-    namespace: String,
-    obj: Value,
     components: Vec<String>,
-    api: Api<DynamicObject>,
+    object: Guarded,
 }
 
 impl Workload {
@@ -89,47 +82,22 @@ impl Workload {
     }
 
     fn slots(&self) -> Result<Vec<Slot>, PlanError> {
-        slots_for(self.kind, &self.name, &self.obj, &self.components)
-    }
-
-    fn what(&self) -> String {
-        format!("{} {:?}", self.kind.resource_name(), self.name)
-    }
-
-    /// Reads the object again.
-    async fn reload(&mut self) -> anyhow::Result<()> {
-        let obj = self
-            .api
-            .get(&self.name)
-            .await
-            .map_err(|e| cannot(e, "get", &self.what(), &self.namespace))?;
-        self.obj = serde_json::to_value(obj)?;
-        Ok(())
-    }
-
-    async fn send(&self, patch: &Value, dry_run: bool) -> Result<Value, kube::Error> {
-        let ops: json_patch::Patch =
-            serde_json::from_value(patch.clone()).map_err(kube::Error::SerdeError)?;
-        let params = PatchParams {
-            field_manager: Some("kubectl-netem".into()),
-            dry_run,
-            ..PatchParams::default()
-        };
-        let obj = self
-            .api
-            .patch(&self.name, &params, &Patch::Json::<()>(ops))
-            .await?;
-        serde_json::to_value(obj).map_err(kube::Error::SerdeError)
+        slots_for(
+            self.kind,
+            &self.object.name,
+            &self.object.obj,
+            &self.components,
+        )
     }
 }
 
 impl EditTarget for Workload {
     fn display(&self) -> String {
-        format!("{}/{}", self.kind.word(), self.name)
+        self.object.display.clone()
     }
 
     fn namespace(&self) -> &str {
-        &self.namespace
+        &self.object.namespace
     }
 
     fn roller(&self) -> &'static str {
@@ -141,23 +109,28 @@ impl EditTarget for Workload {
 
     fn preflight(&self, force: bool) -> anyhow::Result<()> {
         if self.kind == Kind::StatefulSet && !force {
-            preflight::managed_statefulset(&self.obj)?;
+            preflight::managed_statefulset(&self.object.obj)?;
         }
-        preflight::host_network(&self.obj, &self.slots()?)?;
+        preflight::host_network(&self.object.obj, &self.slots()?)?;
         Ok(())
     }
 
     fn plan(&self, edit: &Edit) -> anyhow::Result<Plan> {
-        edit.plan(&self.obj, &self.slots()?)
+        edit.plan(&self.object.obj, &self.slots()?)
             .with_context(|| self.display())
     }
 
     fn replicas(&self, slot: &Slot) -> u64 {
-        slot.replicas(&self.obj)
+        slot.replicas(&self.object.obj)
     }
 
     fn warnings(&self) -> Vec<String> {
-        let paused = self.obj.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
+        let paused = self
+            .object
+            .obj
+            .pointer("/spec/paused")
+            .and_then(Value::as_bool)
+            == Some(true);
         if paused {
             vec![format!(
                 "{} is paused: the operator will not roll the pods until it is resumed",
@@ -169,55 +142,22 @@ impl EditTarget for Workload {
     }
 
     async fn dry_run(&self, plan: &Plan) -> anyhow::Result<()> {
-        self.send(&plan.patch(), true)
-            .await
-            .map(|_| ())
-            .map_err(|e| cannot(e, "patch (dry run)", &self.what(), &self.namespace))
+        self.object.dry_run(plan).await
     }
 
     /// Plans from the object held, sends the guarded patch, and on 409 Conflict (or a 422
     /// from the patch's own `test` after a concurrent change) re-reads and re-plans, a few
-    /// times.
+    /// times ([`Guarded::apply`]).
     async fn apply(&mut self, edit: &Edit) -> anyhow::Result<Plan> {
-        for attempt in 1..=MAX_ATTEMPTS {
-            let current = self.plan(edit)?;
-            if current.is_noop() {
-                return Ok(current);
-            }
-            let read_version = current.resource_version.clone();
-            match self.send(&current.patch(), false).await {
-                Ok(obj) => {
-                    self.obj = obj;
-                    return Ok(current);
-                }
-                Err(err)
-                    if api_status(&err).is_some_and(|s| s.is_conflict() || s.is_invalid())
-                        && attempt < MAX_ATTEMPTS =>
-                {
-                    let invalid = api_status(&err).is_some_and(|s| s.is_invalid());
-                    let code = api_status(&err).map_or(0, |s| s.code);
-                    self.reload().await?;
-                    let now = self
-                        .obj
-                        .pointer("/metadata/resourceVersion")
-                        .and_then(Value::as_str);
-                    // A 422 on an object nobody touched is our patch being invalid, not a race.
-                    if invalid && now == Some(read_version.as_str()) {
-                        return Err(cannot(err, "patch", &self.what(), &self.namespace));
-                    }
-                    eprintln!(
-                        "{} changed meanwhile (HTTP {code}); re-reading and trying again",
-                        self.display()
-                    );
-                    tokio::time::sleep(Duration::from_millis(100 * attempt as u64)).await;
-                }
-                Err(err) => return Err(cannot(err, "patch", &self.what(), &self.namespace)),
-            }
-        }
-        anyhow::bail!(
-            "{} kept changing while patching it; gave up after {MAX_ATTEMPTS} attempts",
-            self.display()
-        )
+        let (kind, components) = (self.kind, self.components.clone());
+        let name = self.object.name.clone();
+        let display = self.display();
+        self.object
+            .apply(|obj| {
+                let slots = slots_for(kind, &name, obj, &components)?;
+                edit.plan(obj, &slots).with_context(|| display.clone())
+            })
+            .await
     }
 
     /// The pods of each slot: a TidbCluster component's pods by the labels TiDB Operator
@@ -230,17 +170,18 @@ impl EditTarget for Workload {
                     label: slot.name.clone(),
                     selector: format!(
                         "app.kubernetes.io/instance={},app.kubernetes.io/component={}",
-                        self.name, slot.name
+                        self.object.name, slot.name
                     ),
                     owner: None,
                     // TiDB Operator names each component's StatefulSet `<cluster>-<component>`.
-                    statefulset: Some(format!("{}-{}", self.name, slot.name)),
-                    expected: slot.replicas(&self.obj),
+                    statefulset: Some(format!("{}-{}", self.object.name, slot.name)),
+                    expected: slot.replicas(&self.object.obj),
                     status: None,
                 },
                 Kind::StatefulSet => Group {
                     label: slot.name.clone(),
                     selector: self
+                        .object
                         .obj
                         .pointer("/spec/selector/matchLabels")
                         .and_then(Value::as_object)
@@ -251,9 +192,9 @@ impl EditTarget for Workload {
                                 .join(",")
                         })
                         .unwrap_or_default(),
-                    owner: Some(self.name.clone()),
-                    statefulset: Some(self.name.clone()),
-                    expected: slot.replicas(&self.obj),
+                    owner: Some(self.object.name.clone()),
+                    statefulset: Some(self.object.name.clone()),
+                    expected: slot.replicas(&self.object.obj),
                     status: None,
                 },
             })
@@ -335,11 +276,15 @@ async fn get(kube: &Kube, kind: Kind, name: &str) -> anyhow::Result<Found> {
     match api.get(name).await {
         Ok(obj) => Ok(Found::Yes(Box::new(Workload {
             kind,
-            name: name.to_string(),
-            namespace: kube.namespace.clone(),
-            obj: serde_json::to_value(obj)?,
             components: Vec::new(),
-            api,
+            object: Guarded {
+                api,
+                name: name.to_string(),
+                namespace: kube.namespace.clone(),
+                display: format!("{}/{name}", kind.word()),
+                what,
+                obj: serde_json::to_value(obj)?,
+            },
         }))),
         Err(err) if api_status(&err).is_some_and(|s| s.is_not_found()) => {
             // The same 404 answers "no such object" and "no such resource": ask discovery.
