@@ -725,7 +725,7 @@ _kubectl__netem() {
             return 0
             ;;
         kubectl__subcmd__netem__subcmd__inject)
-            opts="-f -l -y -n -s -h -V --filename --ephemeral --selector --image --expose --component --yes --dry-run --wait --timeout --force --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version"
+            opts="-f -l -y -n -s -h -V --filename --ephemeral --selector --component --yes --dry-run --wait --timeout --force --image --expose --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -747,15 +747,15 @@ _kubectl__netem() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --image)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --component)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

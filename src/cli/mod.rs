@@ -162,9 +162,9 @@ pub struct RolloutArgs {
     pub force: bool,
 }
 
-/// Arguments of `inject`.
+/// What `inject` and `eject` change, and how: the arguments they share.
 #[derive(Debug, Clone, Args)]
-pub struct InjectArgs {
+pub struct ChangeArgs {
     /// tidb-cluster/NAME (tc/NAME) or statefulset/NAME (sts/NAME); a bare NAME is tried as a
     /// TidbCluster first. TiDB Operator v2: cluster/NAME, or one group (pdgroup/NAME, kvg/NAME, ...).
     #[arg(value_name = "TARGET", value_parser = parse_workload, required_unless_present = "filename")]
@@ -175,6 +175,16 @@ pub struct InjectArgs {
 
     #[command(flatten)]
     pub ephemeral: EphemeralArgs,
+
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+}
+
+/// Arguments of `inject`.
+#[derive(Debug, Clone, Args)]
+pub struct InjectArgs {
+    #[command(flatten)]
+    pub change: ChangeArgs,
 
     /// Agent image; the nodes must be able to pull it (build it from agent/Containerfile,
     /// push or load it, see "The agent image" in the README).
@@ -187,27 +197,13 @@ pub struct InjectArgs {
     /// reached through the API server's port-forward (RBAC on pods/portforward).
     #[arg(long, conflicts_with = "ephemeral")]
     pub expose: bool,
-
-    #[command(flatten)]
-    pub rollout: RolloutArgs,
 }
 
 /// Arguments of `eject`.
 #[derive(Debug, Clone, Args)]
 pub struct EjectArgs {
-    /// tidb-cluster/NAME (tc/NAME) or statefulset/NAME (sts/NAME); a bare NAME is tried as a
-    /// TidbCluster first. TiDB Operator v2: cluster/NAME, or one group (pdgroup/NAME, kvg/NAME, ...).
-    #[arg(value_name = "TARGET", value_parser = parse_workload, required_unless_present = "filename")]
-    pub target: Option<WorkloadTarget>,
-
     #[command(flatten)]
-    pub manifest: ManifestArgs,
-
-    #[command(flatten)]
-    pub ephemeral: EphemeralArgs,
-
-    #[command(flatten)]
-    pub rollout: RolloutArgs,
+    pub change: ChangeArgs,
 }
 
 /// `--ephemeral`: act on running pods' ephemeral containers instead of a pod template.

@@ -2,7 +2,12 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{ChangeArgs, Cli, Command, ConnectionArgs};
+use crate::connect::connect;
+use crate::edit::{self, Edit};
+use crate::pods::Filter;
+use crate::target::WorkloadTarget;
+use crate::{ephemeral, group, manifest, workload};
 
 mod clear;
 mod completions;
@@ -29,4 +34,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Clear(args) => clear::run(&cli.conn, &args).await,
         Command::Status(args) => status::run(&cli.conn, &args).await,
     }
+}
+
+/// `inject` and `eject`: `edit` on what the command line names, through the one edit flow
+/// with the target that fits: a TidbCluster or StatefulSet ([`workload`]), TiDB Operator v2
+/// groups ([`group`]), running pods' ephemeral containers ([`ephemeral`]); or, with `-f`, a
+/// manifest ([`manifest`], nothing contacted).
+async fn change(conn: &ConnectionArgs, args: &ChangeArgs, edit: Edit) -> anyhow::Result<ExitCode> {
+    let components = &args.rollout.component;
+    let (Some(target), None) = (&args.target, &args.manifest.filename) else {
+        let file = args.manifest.filename.as_deref().unwrap_or("-".as_ref());
+        return manifest::run(file, &edit, components);
+    };
+    let kube = connect(conn).await?;
+    if args.ephemeral.ephemeral {
+        let filter = Filter {
+            components: components.clone(),
+            selector: args.ephemeral.selector.clone(),
+        };
+        let mut pods = ephemeral::resolve(&kube, &target.as_pods(), &filter).await?;
+        return edit::run(&kube, &mut pods, &edit, &args.rollout).await;
+    }
+    if let WorkloadTarget::V2(v2) = target {
+        let mut groups = group::resolve(&kube, v2).await?.select(components)?;
+        return edit::run(&kube, &mut groups, &edit, &args.rollout).await;
+    }
+    let mut workload = workload::resolve(&kube, target).await?.select(components)?;
+    edit::run(&kube, &mut workload, &edit, &args.rollout).await
 }

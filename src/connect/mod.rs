@@ -49,7 +49,7 @@ pub async fn connect(args: &ConnectionArgs) -> anyhow::Result<Kube> {
     }
     errors::remember_connection(errors::Connection {
         server: server_text,
-        proxy: proxy.clone(),
+        proxy: proxy.as_ref().map(|p| format!("{p} (from {})", p.source)),
         exec_command: selected.user.exec.as_ref().and_then(|e| e.command.clone()),
     });
 

@@ -8,8 +8,6 @@ use kube::client::AuthError;
 use kube::config::{KubeconfigError, LoadDataError};
 use kube::core::Status;
 
-use crate::connect::proxy::Proxy;
-
 mod redact;
 
 pub use redact::{redact, remember_kubeconfig_secrets, remember_secret};
@@ -36,8 +34,9 @@ pub fn cannot(err: kube::Error, verb: &str, what: &str, namespace: &str) -> anyh
 pub struct Connection {
     /// The API server's URL.
     pub server: String,
-    /// The proxy in use, if any.
-    pub proxy: Option<Proxy>,
+    /// The proxy in use, if any, as it may be shown: `http://host:port (from HTTPS_PROXY)`,
+    /// never its credentials.
+    pub proxy: Option<String>,
     /// The user's exec credential plugin (its command only), if any.
     pub exec_command: Option<String>,
 }
@@ -92,8 +91,8 @@ pub fn describe_kube(err: &kube::Error) -> String {
             let root = root_cause(err);
             match &facts.proxy {
                 Some(proxy) => format!(
-                    "cannot connect to the API server {} through proxy {proxy} (from {}): {root}",
-                    facts.server, proxy.source
+                    "cannot connect to the API server {} through proxy {proxy}: {root}",
+                    facts.server
                 ),
                 None => format!("cannot connect to the API server {}: {root}", facts.server),
             }
