@@ -1,13 +1,17 @@
-//! What `delay`, `clear` and `status` share: call every selected pod's agent, report each.
+//! What `delay`, `clear` and `status` share: call every selected pod's agent, report each;
+//! and `inject --wait`'s last step, waiting until the agents answer.
 
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use netem_api::wire::NetemState;
 
 use crate::agent_client::{AgentCall, decode_state, exchange};
 use crate::cli::FanoutArgs;
+use crate::connect::Kube;
 use crate::fanout::{self, Options, Outcome};
-use crate::pods::{Filter, PodInfo};
+use crate::pods::{self, Filter, MissingAgent, PodInfo};
+use crate::target::Target;
 
 /// `--component` and `-l` as a pod filter.
 pub fn filter(args: &FanoutArgs) -> Filter {
@@ -64,5 +68,55 @@ pub fn report(
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `inject --wait`'s last step: until every agent of `target`'s pods answers through
+/// port-forward, at most `timeout`. The agent has no readiness probe (it must never take
+/// the pod out of service), so a running container is not yet proof that it listens.
+pub async fn until_answering(
+    kube: &Kube,
+    target: &Target,
+    filter: &Filter,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let opts = Options {
+        parallel: 32,
+        pod_timeout: Duration::from_secs(5),
+    };
+    loop {
+        let selection = pods::resolve(
+            &kube.client,
+            &kube.namespace,
+            std::slice::from_ref(target),
+            filter,
+            MissingAgent::Refuse,
+        )
+        .await?;
+        let outcomes = call_all(
+            &kube.client,
+            selection.pods,
+            opts,
+            "status",
+            &AgentCall::Get,
+        )
+        .await;
+        if !fanout::any_failed(&outcomes) {
+            eprintln!(
+                "agents answering: {} pod{} after {:.1}s",
+                outcomes.len(),
+                if outcomes.len() == 1 { "" } else { "s" },
+                start.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+        if start.elapsed() >= timeout {
+            anyhow::bail!(
+                "timed out after {timeout:?} waiting for the agents to answer:\n{}",
+                fanout::failure_lines(&outcomes, false).join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }

@@ -11,9 +11,10 @@ use crate::edit::{Edit, EditTarget};
 use crate::errors::{api_status, cannot};
 use crate::guarded::Guarded;
 use crate::patch::{Plan, PlanError, Slot, tidbcluster_slots};
+use crate::pods::Filter;
 use crate::preflight;
 use crate::rollout::Group;
-use crate::target::WorkloadTarget;
+use crate::target::{Target, WorkloadTarget};
 
 /// `pingcap.com/v1alpha1`, the TiDB Operator v1 API.
 pub const TC_API_VERSION: &str = "pingcap.com/v1alpha1";
@@ -79,6 +80,30 @@ impl Workload {
         self.components = components.to_vec();
         self.slots().with_context(|| self.display())?;
         Ok(self)
+    }
+
+    /// Its targeted pods, as delay/clear/status name them (`tidb-cluster/NAME` narrowed to
+    /// the targeted components, which `--component pdms` expands to its entries;
+    /// `statefulset/NAME`).
+    pub fn pods(&self) -> (Target, Filter) {
+        let name = self.object.name.clone();
+        match self.kind {
+            Kind::TidbCluster => {
+                let components = if self.components.is_empty() {
+                    Vec::new()
+                } else {
+                    self.slots()
+                        .map(|s| s.into_iter().map(|s| s.name).collect())
+                        .unwrap_or_default()
+                };
+                let filter = Filter {
+                    components,
+                    selector: None,
+                };
+                (Target::TidbCluster(name), filter)
+            }
+            Kind::StatefulSet => (Target::StatefulSet(name), Filter::default()),
+        }
     }
 
     fn slots(&self) -> Result<Vec<Slot>, PlanError> {

@@ -7,7 +7,7 @@ use crate::connect::connect;
 use crate::edit::{self, Edit};
 use crate::pods::Filter;
 use crate::target::WorkloadTarget;
-use crate::{ephemeral, group, manifest, workload};
+use crate::{calls, ephemeral, group, manifest, workload};
 
 mod clear;
 mod completions;
@@ -47,18 +47,27 @@ async fn change(conn: &ConnectionArgs, args: &ChangeArgs, edit: Edit) -> anyhow:
         return manifest::run(file, &edit, components);
     };
     let kube = connect(conn).await?;
-    if args.ephemeral.ephemeral {
-        let filter = Filter {
-            components: components.clone(),
-            selector: args.ephemeral.selector.clone(),
-        };
+    let filter = Filter {
+        components: components.clone(),
+        selector: args.ephemeral.selector.clone(),
+    };
+    // Each way in, and the pods it puts the agent into (for the last step of --wait).
+    let (code, (pods, filter)) = if args.ephemeral.ephemeral {
         let mut pods = ephemeral::resolve(&kube, &target.as_pods(), &filter).await?;
-        return edit::run(&kube, &mut pods, &edit, &args.rollout).await;
-    }
-    if let WorkloadTarget::V2(v2) = target {
+        let code = edit::run(&kube, &mut pods, &edit, &args.rollout).await?;
+        (code, (target.as_pods(), filter))
+    } else if let WorkloadTarget::V2(v2) = target {
         let mut groups = group::resolve(&kube, v2).await?.select(components)?;
-        return edit::run(&kube, &mut groups, &edit, &args.rollout).await;
+        let code = edit::run(&kube, &mut groups, &edit, &args.rollout).await?;
+        (code, (target.as_pods(), filter))
+    } else {
+        let mut workload = workload::resolve(&kube, target).await?.select(components)?;
+        let code = edit::run(&kube, &mut workload, &edit, &args.rollout).await?;
+        (code, workload.pods())
+    };
+    let r = &args.rollout;
+    if r.wait && !r.dry_run && matches!(edit, Edit::Inject { .. }) {
+        calls::until_answering(&kube, &pods, &filter, r.timeout).await?;
     }
-    let mut workload = workload::resolve(&kube, target).await?.select(components)?;
-    edit::run(&kube, &mut workload, &edit, &args.rollout).await
+    Ok(code)
 }

@@ -338,9 +338,9 @@ impl EditTarget for EphemeralPods {
         Vec::new()
     }
 
-    /// Until every changed pod's agent answers through port-forward (inject) or no agent
-    /// runs any more (eject), naming a fault that persists (e.g. an image the node cannot
-    /// pull) as the rollout does.
+    /// Until every changed pod's agent runs (inject; that it answers is checked next, as for
+    /// every target) or no agent runs any more (eject), naming a fault that persists (e.g. an
+    /// image the node cannot pull) as the rollout does.
     async fn wait(
         &self,
         _kube: &Kube,
@@ -364,12 +364,7 @@ impl EditTarget for EphemeralPods {
                         .is_some_and(|c| netem_api::contract::ephemeral_index(c).is_some())
                 }));
                 let done = match edit {
-                    Edit::Inject { .. } => {
-                        plan::agents(&pod).running.is_some()
-                            && exchange(&self.client, &pod_info(&p), &AgentCall::Get)
-                                .await
-                                .is_ok_and(|(status, _)| status.is_success())
-                    }
+                    Edit::Inject { .. } => plan::agents(&pod).running.is_some(),
                     Edit::Eject => plan::agents(&pod).running.is_none(),
                 };
                 if !done {
@@ -397,7 +392,7 @@ impl EditTarget for EphemeralPods {
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
         let verb = match edit {
-            Edit::Inject { .. } => "answering",
+            Edit::Inject { .. } => "running",
             Edit::Eject => "stopped",
         };
         let n = plan.changed().count();

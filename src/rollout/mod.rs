@@ -83,8 +83,8 @@ pub struct StatusCheck {
 /// What every pod of the groups must look like at the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Goal {
-    /// Runs the agent with this image, and the agent is ready (its exec health probe passes,
-    /// i.e. it answers on 127.0.0.1:2332).
+    /// Runs the agent with this image, its container ready (started: the agent has no
+    /// readiness probe); that it answers is checked after the rollout (`calls::until_answering`).
     Agent {
         /// The image asked for.
         image: String,

@@ -48,7 +48,8 @@ pub async fn ephemeral_agents_join_running_pods_without_a_restart() {
         .ok();
     assert!(run.stderr.contains("No pod restarts"), "{run}");
     assert!(
-        run.stderr.contains("done: 3 ephemeral agents answering"),
+        run.stderr.contains("done: 3 ephemeral agents running")
+            && run.stderr.contains("agents answering: 3 pods"),
         "{run}"
     );
     assert_eq!(identity(&env), before, "no pod restarted or was replaced");

@@ -84,7 +84,8 @@ pub async fn inject_rolls_pods_with_the_agent_and_eject_restores_the_spec() {
         "{run}"
     );
     assert!(
-        run.stderr.contains("done: pd 1/1, tikv 1/1, tidb 1/1"),
+        run.stderr.contains("done: pd 1/1, tikv 1/1, tidb 1/1")
+            && run.stderr.contains("agents answering: 3 pods"),
         "{run}"
     );
     // JSON Patch, never a merge patch that would replace the lists.
