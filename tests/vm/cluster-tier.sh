@@ -24,5 +24,6 @@ commands=$(mktemp)
 trap 'rm -f "$commands"' EXIT
 "$repo/tests/docs/commands.sh" >"$commands"
 NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/docs.sh" \
-    "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl" "$commands:/guest/doc-commands"
+    "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl" "$commands:/guest/doc-commands" \
+    "$repo/src/manifest/testdata/basic.yaml:/guest/basic.yaml"
 echo "cluster-tier: total $(($(date +%s) - start)) s" >&2

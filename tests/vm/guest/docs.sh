@@ -25,6 +25,8 @@ verdict "sandboxes up" "default: $DEFAULT_KC, tidb-cluster: $TIDB_KC, v2: $V2_KC
 
 n=0
 cd /tmp
+# The manifest the `inject -f basic.yaml` examples read (TiDB Operator's basic example).
+cp /guest/basic.yaml /tmp/basic.yaml
 while IFS=$'\t' read -r where command; do
     n=$((n + 1))
     export KUBECONFIG=$DEFAULT_KC ns=default
