@@ -16,6 +16,7 @@ use kube::api::Api;
 use netem_api::spec::NetemSpec;
 use netem_api::wire::{ApiError, DEFAULT_PORT, NetemState, PATH_EXIT, PATH_NETEM};
 
+use crate::errors;
 use crate::pod_error::{Cause, PodError};
 use crate::pods::PodInfo;
 
@@ -136,13 +137,13 @@ fn truncate(s: &str, max: usize) -> &str {
 /// Classifies a failure to open the port-forward (the API server's answer to the upgrade).
 pub fn classify_forward_error(pod: &PodInfo, err: &kube::Error) -> PodError {
     match err {
-        kube::Error::Api(status) if status.code == 403 => {
+        kube::Error::Api(status) if errors::is_forbidden(status) => {
             PodError::new(Cause::Forbidden, status.message.clone()).hint(format!(
                 "your RBAC role needs `create` on `pods/portforward` in namespace {} (check: kubectl auth can-i create pods/portforward -n {})",
                 pod.namespace, pod.namespace
             ))
         }
-        kube::Error::Api(status) if status.code == 404 => {
+        kube::Error::Api(status) if errors::is_not_found(status) => {
             PodError::new(Cause::NotRunning, status.message.clone())
                 .hint("the pod is gone; list the pods again")
         }

@@ -183,7 +183,7 @@ async fn check_pod_security(kube: &Kube) -> anyhow::Result<()> {
             preflight::pod_security(&kube.namespace, &labels)?;
             Ok(())
         }
-        Err(err) if api_status(&err).is_some_and(|s| s.is_forbidden()) => {
+        Err(err) if api_status(&err).is_some_and(crate::errors::is_forbidden) => {
             eprintln!(
                 "warning: cannot read namespace {} (forbidden), so its Pod Security level is not checked; \
                  the agent needs NET_ADMIN, which baseline and restricted forbid",

@@ -44,7 +44,7 @@ pub async fn discover(client: &kube::Client) -> anyhow::Result<Vec<GroupResource
                 short_names: r.short_names.unwrap_or_default(),
             })
             .collect()),
-        Err(err) if api_status(&err).is_some_and(|s| s.is_not_found()) => anyhow::bail!(
+        Err(err) if api_status(&err).is_some_and(crate::errors::is_not_found) => anyhow::bail!(
             "the server does not serve {} (TiDB Operator v2's CRDs are not installed); \
              for TiDB Operator v1 target tidb-cluster/NAME",
             v2::API_VERSION

@@ -311,7 +311,7 @@ async fn get(kube: &Kube, kind: Kind, name: &str) -> anyhow::Result<Found> {
                 obj: serde_json::to_value(obj)?,
             },
         }))),
-        Err(err) if api_status(&err).is_some_and(|s| s.is_not_found()) => {
+        Err(err) if api_status(&err).is_some_and(crate::errors::is_not_found) => {
             // The same 404 answers "no such object" and "no such resource": ask discovery.
             if kind == Kind::TidbCluster && !tidbclusters_served(kube).await {
                 Ok(Found::NotServed)
@@ -328,6 +328,6 @@ async fn tidbclusters_served(kube: &Kube) -> bool {
         Ok(list) => list.resources.iter().any(|r| r.name == "tidbclusters"),
         // Unknown either way: a 404 is the group missing; anything else, assume it is served
         // so the user gets the plain "not found".
-        Err(err) => !api_status(&err).is_some_and(|s| s.is_not_found()),
+        Err(err) => !api_status(&err).is_some_and(crate::errors::is_not_found),
     }
 }

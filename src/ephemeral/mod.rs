@@ -409,7 +409,7 @@ fn is_forbidden(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         c.downcast_ref::<kube::Error>()
             .and_then(api_status)
-            .is_some_and(|s| s.is_forbidden())
+            .is_some_and(crate::errors::is_forbidden)
     })
 }
 

@@ -21,6 +21,17 @@ pub fn api_status(err: &kube::Error) -> Option<&Status> {
     }
 }
 
+/// 403: kube's `Status::is_forbidden()` reads only `reason`, and a Status built from a bare
+/// HTTP answer (a refused port-forward upgrade, a proxy) may carry only the code.
+pub fn is_forbidden(status: &Status) -> bool {
+    status.is_forbidden() || (status.reason.is_empty() && status.code == 403)
+}
+
+/// 404, as [`is_forbidden`] for `Status::is_not_found()`.
+pub fn is_not_found(status: &Status) -> bool {
+    status.is_not_found() || (status.reason.is_empty() && status.code == 404)
+}
+
 /// An API error with what was being done, e.g. `cannot patch tidbclusters.pingcap.com
 /// "basic" in namespace default`, keeping the kube error as its source so [`render`]
 /// shortens it and adds the 401/403 hint wherever it happened.
@@ -116,10 +127,11 @@ fn describe_status(status: &Status) -> String {
         let _ = write!(line, ": {message}");
     }
     let _ = write!(line, " (HTTP {})", status.code);
-    match status.code {
-        401 => line.push_str(" — the API server rejected the kubeconfig's credentials (check --user/--context, or log in again)"),
-        403 => line.push_str(" — your RBAC role lacks this verb (see docs/security.md)"),
-        _ => {}
+    // kube's Status has no helper for 401.
+    if is_forbidden(status) {
+        line.push_str(" — your RBAC role lacks this verb (see docs/security.md)");
+    } else if status.code == 401 {
+        line.push_str(" — the API server rejected the kubeconfig's credentials (check --user/--context, or log in again)");
     }
     line
 }

@@ -322,7 +322,7 @@ async fn delete_pod(api: &Api<Pod>, f: &Fault, ns: &str) -> anyhow::Result<()> {
         // Gone or replaced meanwhile: what deleting it was for.
         Err(e)
             if crate::errors::api_status(&e)
-                .is_some_and(|s| s.is_not_found() || s.is_conflict()) =>
+                .is_some_and(|s| crate::errors::is_not_found(s) || s.is_conflict()) =>
         {
             Ok(())
         }
