@@ -58,4 +58,5 @@ netem_harness::main! {
     [Root] async v2::v2_dry_run_prints_the_patches_and_writes_nothing,
     [Root] async v2::v2_everyday_commands_reach_the_groups_pods,
     [Root, Kubectl] async v2::v2_injected_manifest_applied_has_the_agent_from_the_first_pod,
+    [Root] async v2::v2_ephemeral_agents_join_the_groups_pods_without_a_restart,
 }

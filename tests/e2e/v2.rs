@@ -507,3 +507,42 @@ pub async fn v2_injected_manifest_applied_has_the_agent_from_the_first_pod() {
     assert_eq!(doc["items"].as_array().map(Vec::len), Some(3), "{status}");
     env.cluster.shutdown().await;
 }
+
+/// `--ephemeral` on a v2 cluster: the agent joins the groups' running pods, no group spec
+/// changes and no pod is replaced; status finds them; eject stops them.
+pub async fn v2_ephemeral_agents_join_the_groups_pods_without_a_restart() {
+    let env = basic_v2().await;
+    let before = specs(&env);
+    let uids = |env: &Env| -> Vec<String> {
+        let mut u: Vec<String> = GROUPS
+            .iter()
+            .flat_map(|(_, name)| pods_of(env, name))
+            .map(|p| p["metadata"]["uid"].as_str().unwrap().to_string())
+            .collect();
+        u.sort();
+        u
+    };
+    let uids_before = uids(&env);
+    let run = netem(&env, &["inject", "cluster/basic", "--ephemeral", "--wait"])
+        .await
+        .ok();
+    assert!(run.stderr.contains("agents answering: 3 pods"), "{run}");
+    assert_eq!(specs(&env), before, "no group spec changes");
+    assert_eq!(uids(&env), uids_before, "no pod replaced");
+    let status = netem(&env, &["status", "cluster/basic", "-o", "json"])
+        .await
+        .ok();
+    let doc: Value = serde_json::from_str(&status.stdout).unwrap();
+    let kinds: Vec<&Value> = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["agent_kind"])
+        .collect();
+    assert_eq!(kinds, [&json!("ephemeral"); 3], "{status}");
+    netem(&env, &["eject", "pdgroup/pd", "--ephemeral", "--wait"])
+        .await
+        .ok();
+    assert_eq!(uids(&env), uids_before);
+    env.cluster.shutdown().await;
+}
