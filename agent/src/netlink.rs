@@ -10,6 +10,7 @@ use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 use crate::netem;
 use netem_api::spec::NetemSpec;
 
+pub mod flower;
 pub mod msg;
 
 pub use msg::{Link, Qdisc, TC_H_ROOT};
