@@ -12,6 +12,7 @@ pub mod log;
 pub mod netem;
 pub mod netlink;
 pub mod nla;
+pub mod rules;
 pub mod server;
 pub mod state_file;
 pub mod watchdog;

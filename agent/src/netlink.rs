@@ -186,6 +186,34 @@ impl Handle {
         Ok(None)
     }
 
+    /// Sends a request answered by an acknowledgement.
+    pub fn ack(&mut self, build: impl FnOnce(u32) -> Vec<u8>) -> Result<(), NetlinkError> {
+        let req = self.request(build);
+        self.execute(req).map(drop)
+    }
+
+    /// Every qdisc of every interface.
+    pub fn qdiscs(&mut self) -> Result<Vec<Qdisc>, NetlinkError> {
+        let msgs = self.dump_all(msg::dump_qdiscs)?;
+        msgs.iter()
+            .filter(|m| m.kind == msg::RTM_NEWQDISC)
+            .map(|m| msg::decode_qdisc(&m.payload).map_err(NetlinkError::from))
+            .collect()
+    }
+
+    /// The filters of an interface attached to `parent`.
+    pub fn filters(
+        &mut self,
+        ifindex: u32,
+        parent: u32,
+    ) -> Result<Vec<flower::Filter>, NetlinkError> {
+        let msgs = self.dump_all(|seq| flower::dump_filters(seq, ifindex, parent))?;
+        msgs.iter()
+            .filter(|m| m.kind == flower::RTM_NEWTFILTER)
+            .map(|m| flower::decode_filter(&m.payload).map_err(NetlinkError::from))
+            .collect()
+    }
+
     /// Creates or replaces the root qdisc with a netem of this `handle` set to `spec`
     /// (every attribute sent).
     pub fn replace_root_netem(
