@@ -24,8 +24,8 @@ pub enum ApplyError {
     /// not be).
     #[error("{error}")]
     Failed {
-        /// The operation the kernel refused.
-        op: Op,
+        /// The operation the kernel refused (boxed: an `Op` can hold a whole netem spec).
+        op: Box<Op>,
         /// Why.
         error: NetlinkError,
         /// Why putting the previous tree back failed, if it did.
@@ -49,7 +49,11 @@ pub fn apply(
     for op in plan(seen, want, rewrite) {
         if let Err(error) = k.run(&op) {
             let restore = restore(k, previous, rewrite).err();
-            return Err(ApplyError::Failed { op, error, restore });
+            return Err(ApplyError::Failed {
+                op: Box::new(op),
+                error,
+                restore,
+            });
         }
     }
     k.read().map_err(ApplyError::Read)

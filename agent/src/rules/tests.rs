@@ -1,7 +1,7 @@
 //! The planner and the all-or-nothing apply, against a model of the kernel that can be
 //! told to refuse the n-th operation.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::apply::{ApplyError, Kernel, apply};
@@ -257,7 +257,7 @@ fn changing_one_rule_touches_only_its_band() {
     );
     // Deleting one rule: its filters, then its netem.
     k.log.clear();
-    set(&mut k, &tree(None, &[c.clone()]), &[]).unwrap();
+    set(&mut k, &tree(None, std::slice::from_ref(&c)), &[]).unwrap();
     assert!(matches!(k.log[0], Op::DeleteFilter { .. }));
     assert!(matches!(k.log[1], Op::DeleteLeaf { band: 2, .. }));
     assert_eq!(k.log.len(), 2);
@@ -279,7 +279,7 @@ fn a_failure_anywhere_leaves_the_previous_tree() {
             ),
             vec![2],
         ),
-        (tree(Some(delay(7)), &[c.clone()]), vec![DEFAULT_BAND]),
+        (tree(Some(delay(7)), std::slice::from_ref(&c)), vec![DEFAULT_BAND]),
         (
             tree(None, &[b.clone(), c.clone(), (4, delay(1), to(&[], &[53]))]),
             vec![4],
@@ -317,7 +317,7 @@ fn a_failure_anywhere_leaves_the_previous_tree() {
 fn stray_filters_in_the_own_tree_are_removed() {
     let mut k = Model::default();
     let b = (2, delay(20), to(&["10.0.0.2/32"], &[]));
-    set(&mut k, &tree(None, &[b.clone()]), &[2]).unwrap();
+    set(&mut k, &tree(None, std::slice::from_ref(&b)), &[2]).unwrap();
     // Someone adds a filter with the right match but the wrong priority, and a duplicate.
     let mut stray = k.seen.filters[0].clone();
     stray.handle = 77;
@@ -327,7 +327,7 @@ fn stray_filters_in_the_own_tree_are_removed() {
     dup.handle = 78;
     k.seen.filters.push(dup);
     k.log.clear();
-    let seen = set(&mut k, &tree(None, &[b.clone()]), &[]).unwrap();
+    let seen = set(&mut k, &tree(None, std::slice::from_ref(&b)), &[]).unwrap();
     assert_eq!(k.log.len(), 2, "{:?}", k.log);
     assert_eq!(seen.filters.len(), 1);
     let _ = BTreeSet::<u32>::new();
