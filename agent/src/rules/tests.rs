@@ -279,7 +279,10 @@ fn a_failure_anywhere_leaves_the_previous_tree() {
             ),
             vec![2],
         ),
-        (tree(Some(delay(7)), std::slice::from_ref(&c)), vec![DEFAULT_BAND]),
+        (
+            tree(Some(delay(7)), std::slice::from_ref(&c)),
+            vec![DEFAULT_BAND],
+        ),
         (
             tree(None, &[b.clone(), c.clone(), (4, delay(1), to(&[], &[53]))]),
             vec![4],
