@@ -335,3 +335,24 @@ fn stray_filters_in_the_own_tree_are_removed() {
     assert_eq!(seen.filters.len(), 1);
     let _ = BTreeSet::<u32>::new();
 }
+
+#[test]
+fn a_failed_forced_replacement_leaves_a_foreign_root() {
+    let mut k = Model::default();
+    k.seen.root = Some(qdisc(0x5_0000, TC_H_ROOT, "tbf", None));
+    let before = k.seen.clone();
+    k.fail_at = Some(1);
+    let want = tree(Some(delay(20)), &[]);
+    assert!(set(&mut k, &want, &[DEFAULT_BAND]).is_err());
+    assert_eq!(k.seen, before);
+    let mut k = Model {
+        seen: before.clone(),
+        fail_at: Some(2),
+        ..Model::default()
+    };
+    let want = tree(None, &[(2, delay(20), to(&["10.0.0.2/32"], &[]))]);
+    // Step 1 replaced the tbf (forced); step 2 failed: the agent's part is taken out again,
+    // the tbf cannot come back.
+    assert!(set(&mut k, &want, &[2]).is_err());
+    assert_eq!(k.seen.tree(), Tree::default());
+}

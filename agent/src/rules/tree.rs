@@ -139,8 +139,11 @@ pub fn plan(seen: &Seen, want: &Tree, rewrite: &BTreeSet<u32>) -> Vec<Op> {
     let own_handle_root = seen.root.as_ref().filter(|q| q.handle == OWN);
     if want.bands.is_empty() {
         match &want.default {
+            // Only the agent's kind of root goes: someone else's is never removed here (a
+            // forced clear removes it directly), so putting "nothing" back after a failed
+            // forced replacement leaves it in place.
             None => {
-                if let Some(q) = &seen.root {
+                if let Some(q) = seen.root.as_ref().filter(|_| seen.foreign().is_none()) {
                     ops.push(Op::DeleteRoot {
                         handle: q.handle,
                         kind: q.kind.clone(),
