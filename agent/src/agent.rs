@@ -1,5 +1,7 @@
-//! The agent's operations: read, set and clear the root netem qdisc of its interface,
-//! remember what it set (state file), adopt it after a restart, clear it on expiry or exit.
+//! The agent's operations: read, set and clear the netem of its interface: the default (all
+//! traffic) and per-destination rules (one qdisc tree, see [`crate::rules`]); remember what it
+//! set (state file), adopt it after a restart, clear it (or one rule) on expiry, and all on
+//! exit.
 //!
 //! Synchronous: every call is a few netlink round trips. The server serializes calls with a
 //! mutex around one `Agent`.

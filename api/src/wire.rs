@@ -147,6 +147,28 @@ mod tests {
         );
         let back: NetemState = serde_json::from_value(json).unwrap();
         assert_eq!(back, state);
+        // With rules, they are listed; an answer without the field reads as none.
+        let mut with_rules = state.clone();
+        with_rules.rules.push(crate::rules::Rule {
+            id: "to-b".into(),
+            to: crate::rules::Destination {
+                cidrs: vec!["10.0.0.2/32".parse().unwrap()],
+                ports: vec![],
+            },
+            netem: NetemSpec::delay(Duration::from_millis(50)),
+            about: serde_json::Value::Null,
+            expires_at: None,
+        });
+        let json = serde_json::to_value(&with_rules).unwrap();
+        assert_eq!(
+            json["rules"],
+            serde_json::json!([{"id": "to-b", "to": {"cidrs": ["10.0.0.2/32"]},
+                "netem": {"delay": "50ms"}, "about": null, "expires_at": null}])
+        );
+        assert_eq!(
+            serde_json::from_value::<NetemState>(json).unwrap(),
+            with_rules
+        );
     }
 
     #[test]
