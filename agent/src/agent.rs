@@ -417,7 +417,8 @@ impl Agent {
             }
         }
         let now = clock::now_ms();
-        self.change(force, "set the default", move |saved| {
+        let what = format!("set the default netem {}", spec_json(&spec));
+        self.change(force, &what, move |saved| {
             saved.expires_at_ms = spec.ttl.map(|t| now.saturating_add(ms(t)));
             saved.set_at_ms = now;
             saved.spec = spec;

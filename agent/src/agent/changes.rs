@@ -203,23 +203,18 @@ impl Agent {
         .map_err(apply_error)?;
         self.netem_seen = true;
         let empty = next.spec.is_noop() && next.rules.is_empty();
-        let rules: String = next
+        // One short line: what changed, then what is in force (rule ids and classes only;
+        // `about` can be kilobytes).
+        let rules: Vec<String> = next
             .rules
             .iter()
-            .map(|r| {
-                format!(
-                    ", rule {} (class {}{}): {}",
-                    r.id,
-                    handle_text(classid(r.band)),
-                    r.band,
-                    serde_json::to_string(&r.spec).unwrap_or_default()
-                )
-            })
+            .map(|r| format!("{} ({}{:x})", r.id, handle_text(classid(r.band)), r.band))
             .collect();
         log!(
-            "{what} on {}: default {}{rules}",
+            "{what} on {}; in force: default {}, rules [{}]",
             iface.name,
-            spec_json(&next.spec)
+            spec_json(&next.spec),
+            rules.join(", ")
         );
         if empty {
             self.forget();
@@ -254,7 +249,12 @@ impl Agent {
         spec.validate().map_err(AgentError::Invalid)?;
         let now = clock::now_ms();
         let id = id.to_string();
-        self.change(force, &format!("set rule {id}"), move |saved| {
+        let what = format!(
+            "set rule {id}: to {} netem {}",
+            serde_json::to_string(&spec.to).unwrap_or_default(),
+            spec_json(&spec.netem)
+        );
+        self.change(force, &what, move |saved| {
             let wanted = matches_of(&spec.to);
             let existing = saved.rules.iter().position(|r| r.id == id).or_else(|| {
                 saved

@@ -259,6 +259,21 @@ ra GET /v1/rules
 verdict "to-c expired, to-b stays" "$BODY" jq_ok "$BODY" 'map(.id) == ["to-b"]'
 agree "after the ttl"
 
+echo "== at most 14 rules: the 15th is 422 and changes nothing; DELETE /v1/rules keeps the default"
+for i in $(seq 13); do
+    ra PUT "/v1/rules/r$i" "{\"to\":{\"cidrs\":[\"10.40.0.$i/32\"],\"ports\":[$((1000 + i))]},\"netem\":{\"delay\":\"${i}ms\"}}"
+    [ "$CODE" = 200 ] || fail "PUT r$i: $CODE $BODY"
+done
+ra GET /v1/rules
+verdict "14 rules in force" "$(echo "$BODY" | jq -c 'map(.id)')" jq_ok "$BODY" 'length == 14'
+ra PUT /v1/rules/r14 '{"to":{"cidrs":["10.40.0.14/32"]},"netem":{"delay":"1ms"}}'
+verdict "a 15th rule -> 422" "$CODE $BODY" [ "$CODE" = 422 ]
+agree "14 rules"
+ra DELETE /v1/rules
+verdict "DELETE /v1/rules" "$CODE" jq_ok "$BODY" '.rules == null and .root_qdisc == "netem" and .netem.delay == "15ms"'
+expect "c->a +15ms (the default stays)" c 15
+agree "rules deleted, default kept"
+
 echo "== DELETE /v1/netem restores everything"
 ra DELETE /v1/netem
 verdict "DELETE /v1/netem" "$CODE $BODY" jq_ok "$BODY" '.root_qdisc == "none" or .root_qdisc == "noqueue"'
