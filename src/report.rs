@@ -269,6 +269,7 @@ mod tests {
             managed: true,
             expires_at: Some("2026-01-02T03:04:05Z".into()),
             ttl_remaining: Some("9m58s".into()),
+            rules: Vec::new(),
         }
     }
 

@@ -314,6 +314,7 @@ impl Agent {
             managed,
             expires_at: deadline.map(clock::rfc3339_ms),
             ttl_remaining: deadline.map(|d| clock::remaining(d, now)),
+            rules: Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::rules::Rule;
 use crate::spec::{FieldError, NetemSpec};
 
 /// The port the agent listens on by default (on 127.0.0.1).
@@ -41,6 +42,10 @@ pub struct NetemState {
     pub expires_at: Option<String>,
     /// Time left until then, e.g. "12s".
     pub ttl_remaining: Option<String>,
+    /// The per-destination rules in force next to the default (`netem`), see
+    /// [`crate::rules`]; absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
 }
 
 /// [`NetemState::root_qdisc`] when nothing is configured (the kernel's default qdisc).
@@ -123,6 +128,7 @@ mod tests {
             managed: true,
             expires_at: Some("2026-01-02T03:04:05Z".into()),
             ttl_remaining: Some("12s".into()),
+            rules: Vec::new(),
         };
         let json = serde_json::to_value(&state).unwrap();
         assert_eq!(

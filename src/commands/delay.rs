@@ -178,6 +178,7 @@ mod tests {
             managed: true,
             expires_at: Some("2026-01-01T00:10:00Z".into()),
             ttl_remaining: Some("10m".into()),
+            rules: Vec::new(),
         };
         assert_eq!(ok_line(&state), "delay 20ms (clears in 10m)");
         state.root_qdisc = "none".into();
