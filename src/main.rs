@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod complete;
 mod connect;
+mod destinations;
 mod edit;
 mod errors;
 mod fanout;
@@ -17,6 +18,7 @@ mod pods;
 mod preflight;
 mod report;
 mod rollout;
+mod rule_calls;
 mod target;
 mod workload;
 

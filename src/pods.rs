@@ -270,6 +270,9 @@ pub enum MissingAgent {
     Refuse,
     /// Keep it: the fan-out reports it per pod (status).
     Report,
+    /// Keep every pod, in groups too: destinations, where a pod's address is what counts
+    /// (and where the other side needs the agent, the fan-out reports it per pod).
+    Keep,
 }
 
 /// Resolves `targets` in namespace `ns`. Every error (unknown pod, empty group, pod
@@ -356,6 +359,42 @@ pub async fn with_agent(
     }))
 }
 
+/// Every pod in `ns` matching the filter's selector (agent or not): `--to-selector`.
+pub async fn matching(
+    client: &kube::Client,
+    ns: &str,
+    filter: &Filter,
+) -> anyhow::Result<Selection> {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let selector = label_selector(&[], filter);
+    let pods = list(&api, &selector).await?;
+    group_selection(
+        &format!("selector {selector:?}"),
+        ns,
+        &selector,
+        pods,
+        MissingAgent::Keep,
+    )
+    .map(dedup)
+}
+
+/// Every pod's current IP in `ns` (all namespaces when None), keyed by (namespace, name),
+/// in one list call: what rules recorded is compared with it.
+pub async fn addresses(
+    client: &kube::Client,
+    ns: Option<&str>,
+) -> anyhow::Result<std::collections::BTreeMap<(String, String), Option<String>>> {
+    let api: Api<Pod> = match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    Ok(list(&api, "")
+        .await?
+        .into_iter()
+        .map(|p| ((p.namespace, p.name), p.ip))
+        .collect())
+}
+
 async fn resolve_one(
     client: &kube::Client,
     ns: &str,
@@ -397,7 +436,7 @@ async fn resolve_one(
     };
     let selector = label_selector(&terms, filter);
     let pods = list(&api, &selector).await?;
-    group_selection(&what, ns, &selector, pods)
+    group_selection(&what, ns, &selector, pods, missing)
 }
 
 /// Keeps a group's pods that carry the agent; a group without any is an error.
@@ -406,11 +445,18 @@ fn group_selection(
     ns: &str,
     selector: &str,
     pods: Vec<PodInfo>,
+    missing: MissingAgent,
 ) -> anyhow::Result<Selection> {
     if pods.is_empty() {
         anyhow::bail!(
             "{what}: no pods in namespace {ns} match {selector} (check: kubectl get pods -n {ns} -l {selector})"
         );
+    }
+    if missing == MissingAgent::Keep {
+        return Ok(Selection {
+            pods,
+            notes: Vec::new(),
+        });
     }
     let (with, without): (Vec<_>, Vec<_>) = pods.into_iter().partition(PodInfo::has_agent);
     if with.is_empty() {
@@ -603,22 +649,42 @@ mod tests {
     fn groups_keep_agent_pods_and_note_the_rest() {
         let mut other = pod_info(&basic_pd(false, "Running"));
         other.name = "basic-tidb-0".into();
+        let both = vec![pod_info(&basic_pd(true, "Running")), other.clone()];
         let s = group_selection(
             "tidb-cluster/basic",
             "default",
             "sel",
-            vec![pod_info(&basic_pd(true, "Running")), other.clone()],
+            both.clone(),
+            MissingAgent::Refuse,
         )
         .unwrap();
         assert_eq!(s.pods.len(), 1);
         assert!(s.notes[0].contains("basic-tidb-0"), "{:?}", s.notes);
-        let err = group_selection("tidb-cluster/basic", "default", "sel", vec![other]).unwrap_err();
+        // Destinations keep every pod, agent or not.
+        let kept = group_selection("tc/basic", "default", "sel", both, MissingAgent::Keep).unwrap();
+        assert_eq!(kept.pods.len(), 2);
+        assert!(kept.notes.is_empty());
+        let err = group_selection(
+            "tidb-cluster/basic",
+            "default",
+            "sel",
+            vec![other],
+            MissingAgent::Refuse,
+        )
+        .unwrap_err();
         assert!(
             err.to_string()
                 .contains("kubectl netem inject tidb-cluster/basic"),
             "{err}"
         );
-        let err = group_selection("tidb-cluster/x", "default", "sel", vec![]).unwrap_err();
+        let err = group_selection(
+            "tidb-cluster/x",
+            "default",
+            "sel",
+            vec![],
+            MissingAgent::Keep,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("no pods"), "{err}");
     }
 
