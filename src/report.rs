@@ -67,12 +67,13 @@ pub fn describe_spec(spec: &NetemSpec) -> String {
     }
 }
 
-/// What is in force on an interface, in one line: the netem settings, "none", or the
-/// kind of a foreign root qdisc.
+/// What is in force on an interface for all traffic (the default, next to any rules), in
+/// one line: the netem settings, "none", or the kind of a foreign root qdisc.
 pub fn describe_state(state: &NetemState) -> String {
     match &state.netem {
         Some(spec) => describe_spec(spec),
-        None if state.is_clear() => "none".to_string(),
+        // With rules, the root is the agent's own classful qdisc; no default is "none".
+        None if state.is_clear() || !state.rules.is_empty() => "none".to_string(),
         None => format!("{} (not netem)", state.root_qdisc),
     }
 }
@@ -484,6 +485,8 @@ mod tests {
         assert_eq!(describe_state(&foreign), "none");
         foreign.root_qdisc = "tbf".into();
         assert_eq!(describe_state(&foreign), "tbf (not netem)");
+        let rules_only = &with_rules()[0].result;
+        assert_eq!(describe_state(rules_only.as_ref().unwrap()), "none");
     }
 
     #[test]
@@ -560,6 +563,7 @@ mod tests {
             expires_at: expires.map(String::from),
         };
         let mut s = state(None);
+        s.root_qdisc = "prio".into();
         s.ttl_remaining = None;
         s.rules = vec![
             rule(
