@@ -321,9 +321,8 @@ pub async fn resolve(
             .await
             .with_context(|| flag.to_string())?
     } else if dest.filter.selector.is_some() {
-        pods::matching(client, ns, &dest.filter)
-            .await
-            .with_context(|| format!("{flag}-selector"))?
+        let what = format!("{flag}-selector");
+        pods::matching(client, ns, &dest.filter, &what).await?
     } else {
         Selection::default()
     };

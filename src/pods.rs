@@ -359,23 +359,20 @@ pub async fn with_agent(
     }))
 }
 
-/// Every pod in `ns` matching the filter's selector (agent or not): `--to-selector`.
+/// Every pod in `ns` matching the filter's selector (agent or not), named `what` in errors:
+/// `--to-selector` alone.
 pub async fn matching(
     client: &kube::Client,
     ns: &str,
     filter: &Filter,
+    what: &str,
 ) -> anyhow::Result<Selection> {
     let api: Api<Pod> = Api::namespaced(client.clone(), ns);
     let selector = label_selector(&[], filter);
     let pods = list(&api, &selector).await?;
-    group_selection(
-        &format!("selector {selector:?}"),
-        ns,
-        &selector,
-        pods,
-        MissingAgent::Keep,
-    )
-    .map(dedup)
+    group_selection(what, ns, &selector, pods, MissingAgent::Keep)
+        .map(dedup)
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))
 }
 
 /// Every pod's current IP in `ns` (all namespaces when None), keyed by (namespace, name),

@@ -12,6 +12,7 @@ mod expose;
 mod inject;
 mod manifest;
 mod proxy;
+mod rules;
 mod support;
 mod terminal;
 
@@ -30,6 +31,9 @@ netem_harness::main! {
     [Root] async delay::an_agent_that_does_not_listen_is_named,
     [Root] async delay::status_across_namespaces,
     [Root] async delay::after_inject_the_everyday_commands_reach_every_pod,
+    [Root] async rules::both_ways_reaches_both_sides_and_names_each_pod,
+    [Root] async rules::clear_to_removes_one_rule_on_both_sides,
+    [Root] async rules::destination_mistakes_change_nothing,
     [Root] async expose::exposed_agents_answer_on_the_pod_ip_and_default_ones_do_not,
     [Root] async inject::inject_rolls_pods_with_the_agent_and_eject_restores_the_spec,
     [Root] async inject::another_image_updates_the_agent_in_place_and_user_containers_stay,
