@@ -15,6 +15,9 @@
 //! rule (`--direction from|both`, on the destinations' agents) is named by the sources the
 //! same way: on basic-tikv-0, `delay basic-pd-0 --to basic-tikv-0 --direction both` sets
 //! `to.pod.basic-pd-0`, the rule `delay basic-tikv-0 --to basic-pd-0` would set.
+//!
+//! Sources are never their own destinations (a pod's traffic to itself stays in the pod):
+//! `partition basic-tikv-0 --from tc/basic` cuts basic-tikv-0 off from the other pods.
 
 use std::collections::BTreeMap;
 
@@ -326,13 +329,39 @@ pub async fn resolve(
     } else {
         Selection::default()
     };
+    let pods = without_sources(selection.pods, sources, &name)
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
     Ok(Resolved {
         name,
-        pods: selection.pods,
+        pods,
         cidrs: dest.cidrs.clone(),
         ports: dest.ports.clone(),
         notes: selection.notes,
     })
+}
+
+/// The destination pods less the sources: what a pod sends itself never leaves it, so
+/// `partition basic-tikv-0 --from tc/basic` cuts it off from the others. Destinations that
+/// are all sources are refused.
+pub fn without_sources(
+    pods: Vec<PodInfo>,
+    sources: &[PodInfo],
+    name: &SetName,
+) -> Result<Vec<PodInfo>, String> {
+    let named = !pods.is_empty();
+    let is_source = |p: &PodInfo| {
+        sources
+            .iter()
+            .any(|s| s.namespace == p.namespace && s.name == p.name)
+    };
+    let rest: Vec<PodInfo> = pods.into_iter().filter(|p| !is_source(p)).collect();
+    if named && rest.is_empty() {
+        return Err(format!(
+            "{}: every destination pod is also a source (a pod's traffic to itself never leaves it)",
+            name.expression()
+        ));
+    }
+    Ok(rest)
 }
 
 /// The rule for traffic to `pods` (their IPs now), `cidrs` and `ports`, named `name`:
@@ -520,6 +549,23 @@ mod tests {
         );
         assert!(err.contains("(basic-tikv-0)"), "{err}");
         assert!(Destinations::default().is_empty());
+    }
+
+    #[test]
+    fn sources_are_not_their_own_destinations() {
+        let n = name(&["tc/basic"], &[], None, &[], &[]);
+        let all = vec![
+            pod("basic-pd-0", Some("10.0.0.1"), None),
+            pod("basic-tikv-0", Some("10.0.0.2"), None),
+        ];
+        let rest = without_sources(all.clone(), &all[1..], &n).unwrap();
+        assert_eq!(rest, all[..1]);
+        let err = without_sources(all.clone(), &all, &n).unwrap_err();
+        assert!(
+            err.contains("every destination pod is also a source"),
+            "{err}"
+        );
+        assert_eq!(without_sources(vec![], &all, &n), Ok(vec![]));
     }
 
     #[test]
