@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The test cluster on the real kernel (issue 3, item 4; rules: issue 10, item 7), three boots: netem-testcluster with the
-# real static agent, the real kubectl-netem and kubectl, the story inject -> delay basic-pd-0
-# 20ms -> ping from the node shows it -> status -> clear -> eject -> spec as before
-# (tests/vm/guest/cluster.sh). Exit status 0 iff every check passed.
+# The test cluster on the real kernel, three boots of netem-testcluster with the real static
+# agent, the real kubectl-netem and kubectl: the story inject -> delay basic-pd-0 20ms -> ping
+# from the node shows it -> status -> clear -> eject -> spec as before (issue 3, item 4;
+# tests/vm/guest/cluster.sh); rules between pods (issue 10, item 7; tests/vm/guest/rules.sh);
+# every command of the docs (tests/vm/guest/docs.sh). Exit status 0 iff every check passed.
 # Builds the debug plugin and test cluster into ${CARGO_TARGET_DIR:-target}; the agent as
 # build-agent.sh does. Environment: see build-agent.sh and run.sh.
 set -euo pipefail
@@ -24,6 +25,6 @@ NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" -m sch_prio -m cls_flow
 commands=$(mktemp)
 trap 'rm -f "$commands"' EXIT
 "$repo/tests/docs/commands.sh" >"$commands"
-NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/docs.sh" \
+NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" -m sch_prio -m cls_flower "$here/guest/docs.sh" \
     "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl" "$commands:/guest/doc-commands"
 echo "cluster-tier: total $(($(date +%s) - start)) s" >&2
