@@ -4,7 +4,7 @@
 //!
 //! The host kernel has no netem, so no rule takes effect here (the agents answer 503, or
 //! 404 if they predate rules); the delays themselves are measured in the VM tier
-//! (tests/vm/guest/rules.sh).
+//! (tests/vm/guest/cluster-rules.sh).
 
 use std::collections::BTreeSet;
 

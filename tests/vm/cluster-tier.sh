@@ -2,7 +2,7 @@
 # The test cluster on the real kernel, three boots of netem-testcluster with the real static
 # agent, the real kubectl-netem and kubectl: the story inject -> delay basic-pd-0 20ms -> ping
 # from the node shows it -> status -> clear -> eject -> spec as before (issue 3, item 4;
-# tests/vm/guest/cluster.sh); rules between pods (issue 10, item 7; tests/vm/guest/rules.sh);
+# tests/vm/guest/cluster.sh); rules between pods (issue 10, item 7; tests/vm/guest/cluster-rules.sh);
 # every command of the docs (tests/vm/guest/docs.sh). Exit status 0 iff every check passed.
 # Builds the debug plugin and test cluster into ${CARGO_TARGET_DIR:-target}; the agent as
 # build-agent.sh does. Environment: see build-agent.sh and run.sh.
@@ -19,7 +19,7 @@ NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/cluster.sh
     "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl"
 # Second boot: per-destination rules (issue 10, item 7): delay --to, --direction both,
 # partition, clear, staleness; ping between pods and tc in a pod's netns agree with status.
-NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" -m sch_prio -m cls_flower "$here/guest/rules.sh" \
+NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" -m sch_prio -m cls_flower "$here/guest/cluster-rules.sh" \
     "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl"
 # Third boot: every `kubectl netem` command the README and docs show must work as written.
 commands=$(mktemp)
