@@ -29,11 +29,13 @@ pod_ns() {
         ip -n "$ns" -4 -o addr show | grep -q " $1/" && { echo "$ns"; return; }
     done
 }
-# ping_from NS IP N: "RTT LOSS" of N pings from netns NS to IP (RTT "none" if no reply).
+# ping_from NS IP N: "RTT LOSS" of N pings from netns NS to IP: the median RTT in ms (TCG
+# stalls now and then; a median ignores them), "none" if no reply came; the loss in %.
 ping_from() {
     local out rtt loss
-    out=$(ip netns exec "$1" ping -q -n -c "$3" -i 0.05 -W 1 "$2" 2>/dev/null)
-    rtt=$(echo "$out" | awk -F/ '/^rtt/ { print $5 }')
+    out=$(ip netns exec "$1" ping -n -c "$3" -i 0.05 -W 1 "$2" 2>/dev/null)
+    rtt=$(echo "$out" | grep -o 'time=[0-9.]*' | cut -d= -f2 | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
     loss=$(echo "$out" | grep -o '[0-9.]*% packet loss' | cut -d% -f1)
     echo "${rtt:-none} ${loss:-100}"
 }
@@ -55,24 +57,28 @@ BASE_BA=$(rtt_from "$NS_B" "$IP_A" 20)
 BASE_CA=$(rtt_from "$NS_C" "$IP_A" 20)
 verdict "baseline B -> A, C -> A" "B->A $BASE_BA ms, C->A $BASE_CA ms" [ "$BASE_BA" != none -a "$BASE_CA" != none ]
 
-# tc_agrees: A's kernel (tc -j) holds exactly what the agent reports: one netem qdisc per rule
-# (plus the default's, if any) with the rules' delays, and flower filters matching the rules'
-# addresses.
+# tc_agrees: A's kernel (tc -j) holds what the agent reports: one netem qdisc per rule and one
+# for the default band (pass-through when there is no default), with the same delay and loss,
+# and flower filters matching exactly the rules' addresses.
 tc_agrees() {
-    local st qd fl
+    local st qd fl want got want_ips got_ips
     st=$(kn status $A -o json 2>/dev/null)
     qd=$(ip netns exec "$NS_A" tc -j qdisc show dev eth0)
     fl=$(ip netns exec "$NS_A" tc -j filter show dev eth0)
     echo "agent: $(echo "$st" | jq -c '.items[0] | {root_qdisc, netem, rules: [.rules[] | {id, destination, netem}]}')"
-    echo "tc qdisc: $(echo "$qd" | jq -c '[.[] | {kind, handle, parent, delay: .options.delay.delay}]')"
-    echo "tc filter: $(echo "$fl" | jq -c '[.[] | select(.options.keys) | .options.keys]')"
-    local want_delays got_delays want_ips got_ips
-    want_delays=$(echo "$st" | jq -r '[.items[0].rules[].netem.delay // "0ms", (.items[0].netem.delay // empty)] | map(sub("ms$"; "") | tonumber) | sort | map(tostring) | join(" ")')
-    got_delays=$(echo "$qd" | jq -r '[.[] | select(.kind == "netem") | ((.options.delay.delay // 0) * 1000 | round)] | sort | map(tostring) | join(" ")')
+    echo "tc qdisc: $(echo "$qd" | jq -c '[.[] | {kind, handle, parent, options}]')"
+    echo "tc filter: $(echo "$fl" | jq -c '[.[] | select(.options.keys) | {keys: .options.keys, to: (.options.flowid // .options.classid)}]')"
+    # "DELAY_MS/LOSS_PCT" for each netem, sorted: the agent's (rules + default) and the kernel's.
+    want=$(echo "$st" | jq -r '.items[0] | [(.rules[].netem), (.netem // {})]
+        | map("\((.delay // "0ms") | sub("ms$"; "") | tonumber)/\((.loss // "0%") | sub("%$"; "") | tonumber)")
+        | sort | join(" ")')
+    got=$(echo "$qd" | jq -r '[.[] | select(.kind == "netem") | .options
+        | "\(((.delay.delay // 0) * 1000) | round)/\(((."loss-random".loss // 0) * 100) | round)"]
+        | sort | join(" ")')
     want_ips=$(echo "$st" | jq -r '[.items[0].rules[].destination.cidrs[] | sub("/32$"; "")] | unique | join(" ")')
     got_ips=$(echo "$fl" | jq -r '[.[] | .options.keys.dst_ip // empty | sub("/32$"; "")] | unique | join(" ")')
-    echo "delays: agent [$want_delays] tc [$got_delays]; addresses: agent [$want_ips] tc [$got_ips]"
-    [ "$want_delays" = "$got_delays" ] && [ "$want_ips" = "$got_ips" ]
+    echo "netem delay/loss: agent [$want] tc [$got]; addresses: agent [$want_ips] tc [$got_ips]"
+    [ -n "$want" ] && [ "$want" = "$got" ] && [ "$want_ips" = "$got_ips" ]
 }
 
 echo "== delay A 20ms --to B"
