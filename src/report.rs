@@ -368,6 +368,29 @@ fn table(list: &StatusList, wide: bool, qualify: bool) -> String {
     out
 }
 
+/// One note per stale rule, for stderr: which pod's rule, which destination pods moved, and
+/// how to refresh it.
+pub fn stale_notes(list: &StatusList, qualify: bool) -> Vec<String> {
+    let mut notes = Vec::new();
+    for item in &list.items {
+        for rule in item.rules.iter().filter(|r| r.stale) {
+            let pod = if qualify {
+                format!("{}/{}", item.namespace, item.pod)
+            } else {
+                format!("pod/{}", item.pod)
+            };
+            let moved: Vec<&str> = rule.moved.iter().map(|m| m.pod.as_str()).collect();
+            notes.push(format!(
+                "{pod}: the rule to {} holds old addresses of {} (moved or gone): run the \
+                 command that set it again to refresh it",
+                rule.to.as_deref().unwrap_or(&rule.id),
+                moved.join(", ")
+            ));
+        }
+    }
+    notes
+}
+
 /// A rule's TO cell: how its destinations were named (else its id), the way back, and
 /// which pods moved since it was set.
 fn rule_to(rule: &RuleItem) -> String {
@@ -628,6 +651,13 @@ mod tests {
         assert_eq!(rules[1]["stale"], false);
         assert_eq!(rules[1]["reverse"], true);
         assert_eq!(rules[2]["to"], serde_json::Value::Null);
+        assert_eq!(
+            stale_notes(&list, false),
+            [
+                "pod/basic-pd-0: the rule to pod/basic-tikv-0 holds old addresses of basic-tikv-0 \
+              (moved or gone): run the command that set it again to refresh it"
+            ]
+        );
         // Without the current addresses, nothing is called stale.
         let unknown = status_list(&with_rules(), None, now);
         assert!(unknown.items[0].rules.iter().all(|r| !r.stale));

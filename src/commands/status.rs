@@ -79,6 +79,9 @@ pub async fn run(conn: &ConnectionArgs, args: &StatusArgs) -> anyhow::Result<Exi
         "{}",
         report::render(&list, args.output, args.all_namespaces)?
     );
+    for note in report::stale_notes(&list, args.all_namespaces) {
+        eprintln!("note: {note}");
+    }
     for line in fanout::failure_lines(&outcomes, args.all_namespaces) {
         eprintln!("{line}");
     }

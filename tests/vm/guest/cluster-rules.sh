@@ -144,6 +144,7 @@ st=$(kn status $A 2>&1); echo "$st"
 j=$(kn status $A -o json 2>/dev/null | jq -c '.items[0].rules[0] | {stale, moved}')
 verdict "status marks the rule stale and names B" "$j" eval \
     'echo "$st" | grep -F "STALE: $B $IP_B->$NEW_B" >/dev/null && echo "$j" | jq -e ".stale and .moved[0].pod == \"$B\"" >/dev/null'
+verdict "and says how to refresh it" "" eval 'echo "$st" | grep -F "note: pod/$A: the rule to pod/$B holds old addresses of $B" >/dev/null'
 kn delay $A 20ms --to $B 2>&1
 j=$(kn status $A -o json 2>/dev/null | jq -c '.items[0].rules[0] | {stale, destination}')
 verdict "re-running the command refreshes it" "$j" eval \
