@@ -122,6 +122,12 @@ pub fn decode_state(
             .hint("another root qdisc is set on the pod's interface; `kubectl netem clear --force` replaces it"),
         400 => PodError::new(Cause::Rejected, message)
             .hint("the agent refused the settings; its version may differ from this plugin's"),
+        422 => PodError::new(Cause::Rejected, message).hint(format!(
+            "a pod holds at most {} rules: `kubectl netem status {}` lists them, `kubectl netem clear {} --to DEST` removes one",
+            netem_api::rules::MAX_RULES,
+            pod.name,
+            pod.name
+        )),
         _ => PodError::new(Cause::AgentError, message).hint(pod.logs_hint()),
     };
     Err(err)
@@ -520,6 +526,15 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.cause, Cause::Rejected);
+
+        let e = decode_state(
+            &pod(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            br#"{"error":"at most 14 rules"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.cause, Cause::Rejected);
+        assert!(e.hint.unwrap().contains("at most 14 rules"));
 
         let e = decode_state(&pod(), StatusCode::BAD_GATEWAY, b"<html>proxy</html>").unwrap_err();
         assert_eq!(e.cause, Cause::AgentError);
