@@ -162,6 +162,14 @@ pub fn decode_rule(
             format!("the agent does not know {PATH_RULES} (HTTP 404)"),
         )
         .hint("this agent is older than per-destination rules: inject the agent image of this plugin's version (`kubectl netem inject ... --image ...`)")),
+        // Rules need more of the kernel than netem; the agent's message names what is missing.
+        StatusCode::SERVICE_UNAVAILABLE => Err(decode_state(pod, status, body)
+            .err()
+            .unwrap_or_else(|| PodError::new(Cause::NoNetem, "HTTP 503"))
+            .hint(format!(
+                "node {} lacks a kernel module rules need (sch_netem, sch_prio, cls_flower; the message names it): `modprobe` it there",
+                pod.node.as_deref().unwrap_or("(unknown)")
+            ))),
         _ => decode_state(pod, status, body).map(|s| RuleAnswer::State(Box::new(s))),
     }
 }
@@ -473,10 +481,12 @@ mod tests {
             &pod(),
             &set,
             StatusCode::SERVICE_UNAVAILABLE,
-            br#"{"error":"no netem"}"#,
+            br#"{"error":"the kernel has no prio qdisc (module sch_prio)"}"#,
         )
         .unwrap_err();
         assert_eq!(e.cause, Cause::NoNetem);
+        assert!(e.message.contains("sch_prio"));
+        assert!(e.hint.unwrap().contains("sch_prio, cls_flower"));
     }
 
     #[test]
