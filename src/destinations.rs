@@ -641,4 +641,41 @@ mod tests {
             ]
         );
     }
+
+    mod no_panic {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Whatever the naming (any parsable targets, components, selector, networks,
+            /// ports), the id is valid, and the same naming gives the same id.
+            #[test]
+            fn every_naming_gives_a_valid_stable_id(
+                targets in proptest::collection::vec("(pod/|tc/|sts/)?[a-z0-9][a-z0-9.-]{0,70}[a-z0-9]", 0..4),
+                components in proptest::collection::vec("[a-z]{1,8}", 0..3),
+                selector in proptest::option::of(any::<String>()),
+                v4 in proptest::collection::vec((any::<u32>(), 0u8..=32), 0..3),
+                ports in proptest::collection::vec(1u16.., 0..3),
+            ) {
+                let targets: Vec<Target> = targets
+                    .iter()
+                    .filter_map(|t| crate::target::parse_target(t).ok())
+                    .collect();
+                let cidrs: Vec<Cidr> = v4
+                    .iter()
+                    .map(|(a, p)| {
+                        let mask = u32::MAX.checked_shl(32 - u32::from(*p)).unwrap_or(0);
+                        Cidr { addr: std::net::Ipv4Addr::from(a & mask).into(), prefix: *p }
+                    })
+                    .collect();
+                let filter = Filter { components, selector };
+                let n = SetName::new(&targets, &filter, &cidrs, &ports);
+                let id = n.rule_id();
+                prop_assert!(valid_rule_id(&id), "{id:?} from {n:?}");
+                prop_assert_eq!(id, SetName::new(&targets, &filter, &cidrs, &ports).rule_id());
+            }
+        }
+    }
 }
