@@ -1,5 +1,7 @@
-//! The agent's operations: read, set and clear the root netem qdisc of its interface,
-//! remember what it set (state file), adopt it after a restart, clear it on expiry or exit.
+//! The agent's operations: read, set and clear the netem of its interface: the default (all
+//! traffic) and per-destination rules (one qdisc tree, see [`crate::rules`]); remember what it
+//! set (state file), adopt it after a restart, clear it (or one rule) on expiry, and all on
+//! exit.
 //!
 //! Synchronous: every call is a few netlink round trips. The server serializes calls with a
 //! mutex around one `Agent`.
@@ -11,7 +13,12 @@ use crate::clock;
 use crate::log;
 use crate::netem;
 use crate::netlink::{Handle, NetlinkError, Qdisc, errno};
+use crate::rules::DEFAULT_BAND;
+use crate::rules::apply::{Kernel, Live};
+use crate::rules::tree::Seen;
 use crate::state_file::{self, Saved, StateError};
+
+mod changes;
 use netem_api::spec::{FieldError, NetemSpec};
 use netem_api::wire::{ApiError, Info, NetemState, ROOT_QDISC_NONE};
 
@@ -36,9 +43,15 @@ pub enum AgentError {
     /// A root qdisc this agent did not make is in the way (409).
     #[error("{0}")]
     Conflict(String),
-    /// The kernel has no netem (503).
+    /// The kernel has no netem, or no prio or flower for rules (503).
     #[error("{0}")]
     NoNetem(String),
+    /// No such rule (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// No band left for another rule (422).
+    #[error("{0}")]
+    TooMany(String),
     /// Anything else (500).
     #[error("{0}")]
     Failed(String),
@@ -51,6 +64,8 @@ impl AgentError {
             AgentError::Invalid(_) => 400,
             AgentError::Conflict(_) => 409,
             AgentError::NoNetem(_) => 503,
+            AgentError::NotFound(_) => 404,
+            AgentError::TooMany(_) => 422,
             AgentError::Failed(_) => 500,
         }
     }
@@ -102,10 +117,15 @@ struct Iface {
     index: u32,
 }
 
-/// A root qdisc someone configured that is not netem (the kernel's default qdisc has
-/// handle 0 and is not "configured").
-fn foreign(root: &Option<Qdisc>) -> Option<&Qdisc> {
-    root.as_ref().filter(|q| q.handle != 0 && q.kind != "netem")
+/// Whether the root qdisc is still the one `saved` describes: on the same interface, the
+/// netem with the saved handle, or the agent's rule tree (prio with the own handle).
+fn is_ours(saved: &Saved, iface: &Iface, seen: &Seen) -> bool {
+    saved.ifindex == iface.index
+        && (seen.is_own_prio()
+            || seen
+                .root
+                .as_ref()
+                .is_some_and(|q| q.kind == "netem" && q.handle == saved.handle))
 }
 
 fn spec_json(spec: &NetemSpec) -> String {
@@ -154,9 +174,14 @@ impl Agent {
         self.handle = Some(h);
     }
 
-    /// When the pending expiry is due (Unix ms), if any.
+    /// When the next pending expiry (the default's or a rule's) is due (Unix ms), if any.
     pub fn deadline(&self) -> Option<u64> {
-        self.managed.as_ref().and_then(|m| m.expires_at_ms)
+        let m = self.managed.as_ref()?;
+        m.rules
+            .iter()
+            .filter_map(|r| r.expires_at_ms)
+            .chain(m.expires_at_ms)
+            .min()
     }
 
     /// The interface name, if resolved (for logs before any request).
@@ -206,8 +231,14 @@ impl Agent {
         })
     }
 
-    fn root(&mut self, h: &mut Handle, iface: &Iface) -> Result<Option<Qdisc>, AgentError> {
-        h.root_qdisc(iface.index).map_err(|e| {
+    /// What the kernel has on the interface (qdiscs, and filters of the own tree).
+    fn seen(&mut self, h: &mut Handle, iface: &Iface) -> Result<Seen, AgentError> {
+        Live {
+            handle: h,
+            ifindex: iface.index,
+        }
+        .read()
+        .map_err(|e| {
             if e.errno() == Some(errno::ENODEV) {
                 // Looked up again on the next request.
                 self.iface = None;
@@ -227,24 +258,44 @@ impl Agent {
         }
     }
 
-    /// Takes a root netem with the agent's own handle as the agent's, when nothing else
-    /// says what the agent set: settings as the kernel reports them, no expiry.
-    fn adopt_own(&mut self, iface: &Iface, root: &Option<Qdisc>, when: &str) {
-        let Some(q) = root.as_ref().filter(|q| is_own(q)) else {
+    /// Writes the state file, if there is one.
+    fn save(&self) {
+        if let (Some(path), Some(saved)) = (&self.config.state_file, &self.managed)
+            && let Err(e) = state_file::save(path, saved)
+        {
+            log!(
+                "cannot write state file {} (a restarted agent adopts this qdisc by its \
+                 handle, without ttls, distributions or rule ids): {e}",
+                path.display()
+            );
+        }
+    }
+
+    /// Takes a root with the agent's own handle (a netem, or the prio of a rule tree) as the
+    /// agent's, when nothing else says what the agent set: settings as the kernel reports
+    /// them, no expiry; rules get ids from their bands (`band-N`).
+    fn adopt_own(&mut self, iface: &Iface, seen: &Seen, when: &str) {
+        let Some(q) = seen
+            .root
+            .as_ref()
+            .filter(|q| is_own(q) || seen.is_own_prio())
+        else {
             return;
         };
-        let spec = q
-            .options
-            .as_deref()
-            .and_then(|o| netem::decode_options(o).ok())
-            .map(|d| d.spec)
-            .unwrap_or_default();
+        let tree = seen.tree();
+        let spec = tree.default.clone().unwrap_or_default();
         log!(
-            "{when}: adopted netem (handle {}) on {} by its handle (no state file says more: \
-             no expiry): {}",
+            "{when}: adopted {} (handle {}) on {} by its handle (no state file says more: \
+             no expiry): {}{}",
+            q.kind,
             handle_text(q.handle),
             iface.name,
-            spec_json(&spec)
+            spec_json(&spec),
+            if tree.bands.is_empty() {
+                String::new()
+            } else {
+                format!(" and {} rules", tree.bands.len())
+            }
         );
         self.netem_seen = true;
         self.managed = Some(Saved {
@@ -255,58 +306,68 @@ impl Agent {
             spec,
             set_at_ms: clock::now_ms(),
             expires_at_ms: None,
+            rules: Vec::new(),
         });
     }
 
-    /// Drops `managed` if the root qdisc is no longer the netem the agent set; adopts a
-    /// root netem with the agent's handle if nothing is managed.
-    fn reconcile(&mut self, iface: &Iface, root: &Option<Qdisc>) {
-        let Some(saved) = &self.managed else {
-            self.adopt_own(iface, root, "found");
+    /// Drops `managed` if the root qdisc is no longer the one the agent set, and the rules
+    /// whose bands are gone; adopts a root with the agent's handle if nothing is managed.
+    fn reconcile(&mut self, iface: &Iface, seen: &Seen) {
+        let Some(saved) = &mut self.managed else {
+            self.adopt_own(iface, seen, "found");
             return;
         };
-        let ours = root
-            .as_ref()
-            .is_some_and(|q| q.kind == "netem" && q.handle == saved.handle)
-            && saved.ifindex == iface.index;
-        if !ours {
+        if !is_ours(saved, iface, seen) {
             log!(
-                "the netem qdisc this agent set on {} is gone (removed or replaced by someone else); forgetting it",
+                "the qdisc this agent set on {} is gone (removed or replaced by someone else); forgetting it",
                 saved.interface
             );
             self.forget();
+            return;
+        }
+        let bands = seen.tree().bands;
+        let before = saved.rules.len();
+        saved.rules.retain(|r| {
+            let kept = bands.contains_key(&r.band);
+            if !kept {
+                log!(
+                    "rule {} (band {}) is gone from the kernel; forgetting it",
+                    r.id,
+                    r.band
+                );
+            }
+            kept
+        });
+        if saved.rules.len() != before {
+            self.save();
         }
     }
 
     /// The state as reported by the API.
-    fn describe(&mut self, iface: &Iface, root: Option<Qdisc>) -> NetemState {
-        self.reconcile(iface, &root);
+    fn describe(&mut self, iface: &Iface, seen: Seen) -> NetemState {
+        self.reconcile(iface, &seen);
         let now = clock::now_ms();
-        let (root_qdisc, netem) = match &root {
+        let tree = seen.tree();
+        let (root_qdisc, netem) = match &seen.root {
             None => (ROOT_QDISC_NONE.to_string(), None),
-            Some(q) if q.handle == 0 => (ROOT_QDISC_NONE.to_string(), None),
-            Some(q) if q.kind == "netem" => {
+            Some(q) if q.kind == "netem" || seen.is_own_prio() => {
                 self.netem_seen = true;
-                let decoded = q.options.as_deref().map(netem::decode_options);
-                let spec = match decoded {
-                    Some(Ok(d)) => {
-                        if !d.other.is_empty() {
-                            log!("netem on {} also has: {}", iface.name, d.other.join(", "));
+                if let Some(d) = q.options.as_deref().filter(|_| q.kind == "netem") {
+                    match netem::decode_options(d) {
+                        Ok(d) if !d.other.is_empty() => {
+                            log!("netem on {} also has: {}", iface.name, d.other.join(", "))
                         }
-                        Some(self.with_distribution(d.spec))
+                        Err(e) => log!("cannot decode the netem options on {}: {e}", iface.name),
+                        Ok(_) => {}
                     }
-                    Some(Err(e)) => {
-                        log!("cannot decode the netem options on {}: {e}", iface.name);
-                        None
-                    }
-                    None => None,
-                };
-                ("netem".to_string(), spec)
+                }
+                let spec = tree.default.clone().map(|s| self.with_distribution(s));
+                (q.kind.clone(), spec)
             }
             Some(q) => (q.kind.clone(), None),
         };
         let managed = self.managed.is_some();
-        let deadline = self.deadline();
+        let deadline = self.managed.as_ref().and_then(|m| m.expires_at_ms);
         NetemState {
             interface: iface.name.clone(),
             root_qdisc,
@@ -314,7 +375,7 @@ impl Agent {
             managed,
             expires_at: deadline.map(clock::rfc3339_ms),
             ttl_remaining: deadline.map(|d| clock::remaining(d, now)),
-            rules: Vec::new(),
+            rules: self.rules_of(&tree),
         }
     }
 
@@ -333,95 +394,47 @@ impl Agent {
     pub fn state(&mut self) -> Result<NetemState, AgentError> {
         let mut h = self.open()?;
         let iface = self.iface(&mut h)?;
-        let root = self.root(&mut h, &iface)?;
+        let seen = self.seen(&mut h, &iface)?;
         self.keep(h);
-        Ok(self.describe(&iface, root))
+        Ok(self.describe(&iface, seen))
     }
 
-    /// `PUT /v1/netem` / `GET /latency/{d}`: set exactly `spec` (replace). A spec without
-    /// impairment clears. A root qdisc someone else configured is replaced only if `force`.
+    /// `PUT /v1/netem` / `GET /latency/{d}`: set exactly `spec` (replace) as the default,
+    /// leaving the rules in force. A spec without impairment clears the default (and, with
+    /// no rules, the root qdisc, as `DELETE`). A root qdisc someone else configured is
+    /// replaced only if `force`.
     pub fn set(&mut self, spec: NetemSpec, force: bool) -> Result<NetemState, AgentError> {
         spec.validate().map_err(AgentError::Invalid)?;
         if spec.is_noop() {
-            return self.clear(force);
+            let has_rules = self.open().and_then(|mut h| {
+                let iface = self.iface(&mut h)?;
+                let seen = self.seen(&mut h, &iface)?;
+                self.keep(h);
+                Ok(!seen.tree().bands.is_empty())
+            })?;
+            if !has_rules {
+                return self.clear(force);
+            }
         }
-        if self.closing {
-            return Err(AgentError::Failed(
-                "the agent is shutting down; nothing was changed".into(),
-            ));
-        }
-        let mut h = self.open()?;
-        let iface = self.iface(&mut h)?;
-        let root = self.root(&mut h, &iface)?;
-        if let Some(q) = foreign(&root)
-            && !force
-        {
-            return Err(AgentError::Conflict(format!(
-                "the root qdisc of {} is {} (handle {}), which this agent did not set; \
-                 left alone (add ?force=true to replace it)",
-                iface.name,
-                q.kind,
-                handle_text(q.handle)
-            )));
-        }
-        if let Err(e) = h.replace_root_netem(iface.index, OWN_HANDLE, &spec) {
-            return Err(match e.errno() {
-                Some(errno::ENOENT) | Some(errno::EOPNOTSUPP) => {
-                    AgentError::NoNetem(format!("{NO_NETEM}; {e}"))
-                }
-                _ => kernel_error("cannot set netem", e),
-            });
-        }
-        self.netem_seen = true;
-        let root = self.root(&mut h, &iface)?;
-        let Some(q) = root.as_ref().filter(|q| q.kind == "netem") else {
-            return Err(AgentError::Failed(format!(
-                "netem was set on {} but its root qdisc is not netem afterwards",
-                iface.name
-            )));
-        };
         let now = clock::now_ms();
-        let expires_at_ms = spec.ttl.map(|t| now.saturating_add(ms(t)));
-        let saved = Saved {
-            written_by: state_file::WRITER.into(),
-            interface: iface.name.clone(),
-            ifindex: iface.index,
-            handle: q.handle,
-            spec: spec.clone(),
-            set_at_ms: now,
-            expires_at_ms,
-        };
-        if let Some(path) = &self.config.state_file
-            && let Err(e) = state_file::save(path, &saved)
-        {
-            log!(
-                "cannot write state file {} (a restarted agent adopts this qdisc by its \
-                 handle, without its ttl or distribution): {e}",
-                path.display()
-            );
-        }
-        log!(
-            "set netem on {} (handle {}): {}{}",
-            iface.name,
-            handle_text(q.handle),
-            spec_json(&spec),
-            expires_at_ms
-                .map(|d| format!(", expires at {}", clock::rfc3339_ms(d)))
-                .unwrap_or_default()
-        );
-        self.managed = Some(saved);
-        self.keep(h);
-        Ok(self.describe(&iface, root))
+        let what = format!("set the default netem {}", spec_json(&spec));
+        self.change(force, &what, move |saved| {
+            saved.expires_at_ms = spec.ttl.map(|t| now.saturating_add(ms(t)));
+            saved.set_at_ms = now;
+            saved.spec = spec;
+            Ok([DEFAULT_BAND].into())
+        })
     }
 
-    /// `DELETE /v1/netem`: remove a root netem (whoever set it). A root qdisc of another
-    /// kind that someone configured is removed only if `force`.
+    /// `DELETE /v1/netem`: remove the root qdisc if it is a netem (whoever set it) or the
+    /// agent's rule tree: the default and every rule. A root qdisc of another kind that
+    /// someone configured is removed only if `force`.
     pub fn clear(&mut self, force: bool) -> Result<NetemState, AgentError> {
         let mut h = self.open()?;
         let iface = self.iface(&mut h)?;
-        let root = self.root(&mut h, &iface)?;
-        match &root {
-            Some(q) if q.handle != 0 && (q.kind == "netem" || force) => {
+        let seen = self.seen(&mut h, &iface)?;
+        match &seen.root {
+            Some(q) if seen.foreign().is_none() || force => {
                 match h.delete_root(iface.index, q.handle, &q.kind) {
                     // Gone meanwhile: what we wanted.
                     Err(e) if e.errno() == Some(errno::ENOENT) => {}
@@ -434,7 +447,7 @@ impl Agent {
                     ),
                 }
             }
-            Some(q) if q.handle != 0 => {
+            Some(q) => {
                 return Err(AgentError::Conflict(format!(
                     "the root qdisc of {} is {} (handle {}), which this agent did not set; \
                      left alone (add ?force=true to remove it)",
@@ -443,36 +456,37 @@ impl Agent {
                     handle_text(q.handle)
                 )));
             }
-            _ => {}
+            None => {}
         }
         if self.managed.is_some() {
             self.forget();
         }
-        let root = self.root(&mut h, &iface)?;
+        let seen = self.seen(&mut h, &iface)?;
         self.keep(h);
-        Ok(self.describe(&iface, root))
+        Ok(self.describe(&iface, seen))
     }
 
-    /// Removes the netem the agent set, if the root qdisc is still exactly that one.
+    /// Removes the root qdisc the agent set, if it is still exactly that one.
     fn clear_own(&mut self, why: &str) -> Result<(), AgentError> {
-        let Some(saved) = self.managed.clone() else {
-            return Ok(());
-        };
-        let mut h = self.open()?;
-        let iface = self.iface(&mut h)?;
-        let root = self.root(&mut h, &iface)?;
-        self.reconcile(&iface, &root);
         if self.managed.is_none() {
-            self.keep(h);
             return Ok(());
         }
-        match h.delete_root(iface.index, saved.handle, "netem") {
+        let mut h = self.open()?;
+        let iface = self.iface(&mut h)?;
+        let seen = self.seen(&mut h, &iface)?;
+        self.reconcile(&iface, &seen);
+        let Some(q) = seen.root.as_ref().filter(|_| self.managed.is_some()) else {
+            self.keep(h);
+            return Ok(());
+        };
+        match h.delete_root(iface.index, q.handle, &q.kind) {
             Err(e) if e.errno() != Some(errno::ENOENT) => {
                 return Err(kernel_error("cannot clear", e));
             }
             _ => log!(
-                "{why}: cleared netem (handle {}) on {}",
-                handle_text(saved.handle),
+                "{why}: cleared {} (handle {}) on {}",
+                q.kind,
+                handle_text(q.handle),
                 iface.name
             ),
         }
@@ -481,12 +495,46 @@ impl Agent {
         Ok(())
     }
 
-    /// The ttl expiry timer fired for `deadline_ms`: clear, if that is still the expiry.
+    /// The ttl expiry timer fired for `deadline_ms`: clear what is due (the default, rules),
+    /// if that is still the next expiry.
     pub fn expire(&mut self, deadline_ms: u64) {
         if self.deadline() != Some(deadline_ms) {
             return;
         }
-        if let Err(e) = self.clear_own("ttl expired") {
+        let Some(saved) = &self.managed else { return };
+        let due = |e: Option<u64>| e.is_some_and(|e| e <= deadline_ms);
+        let default_due = due(saved.expires_at_ms);
+        let rules_due: Vec<String> = saved
+            .rules
+            .iter()
+            .filter(|r| due(r.expires_at_ms))
+            .map(|r| r.id.clone())
+            .collect();
+        let default_left = !default_due && !saved.spec.is_noop();
+        let nothing_left = !default_left && rules_due.len() == saved.rules.len();
+        let result = if nothing_left {
+            self.clear_own("ttl expired")
+        } else {
+            let what = format!(
+                "ttl expired ({})",
+                default_due
+                    .then(|| "default".to_string())
+                    .into_iter()
+                    .chain(rules_due.iter().map(|id| format!("rule {id}")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            self.change(false, &what, move |saved| {
+                if default_due {
+                    saved.spec = NetemSpec::default();
+                    saved.expires_at_ms = None;
+                }
+                saved.rules.retain(|r| !rules_due.contains(&r.id));
+                Ok(Default::default())
+            })
+            .map(drop)
+        };
+        if let Err(e) = result {
             log!("ttl expired but clearing failed (will retry): {e}");
         }
     }
@@ -508,10 +556,10 @@ impl Agent {
         }
     }
 
-    /// At startup: adopt the netem a previous agent in this pod set: the one its state file
+    /// At startup: adopt what a previous agent in this pod set: the tree its state file
     /// describes, if the root qdisc is still that one (otherwise the stale file is
-    /// forgotten), else a root netem with the agent's own handle. A path holding anything
-    /// but a state file the agent wrote is logged and left untouched.
+    /// forgotten), else a root with the agent's own handle. A path holding anything but a
+    /// state file the agent wrote is logged and left untouched.
     pub fn adopt(&mut self) {
         let saved = match &self.config.state_file {
             None => None,
@@ -529,11 +577,11 @@ impl Agent {
         };
         let found = self.open().and_then(|mut h| {
             let iface = self.iface(&mut h)?;
-            let root = self.root(&mut h, &iface)?;
+            let seen = self.seen(&mut h, &iface)?;
             self.keep(h);
-            Ok((iface, root))
+            Ok((iface, seen))
         });
-        let (iface, root) = match found {
+        let (iface, seen) = match found {
             Ok(x) => x,
             Err(e) => {
                 // Keep what the file says: a later request may find the interface.
@@ -543,34 +591,44 @@ impl Agent {
             }
         };
         let Some(saved) = saved else {
-            self.adopt_own(&iface, &root, "at startup");
+            self.adopt_own(&iface, &seen, "at startup");
             return;
         };
-        let ours = saved.ifindex == iface.index
-            && root
-                .as_ref()
-                .is_some_and(|q| q.kind == "netem" && q.handle == saved.handle);
-        if !ours {
+        if !is_ours(&saved, &iface, &seen) {
             log!(
-                "state file: the netem it describes on {} is gone; forgetting it",
+                "state file: the qdisc it describes on {} is gone; forgetting it",
                 saved.interface
             );
             self.forget();
-            self.adopt_own(&iface, &root, "at startup");
+            self.adopt_own(&iface, &seen, "at startup");
             return;
         }
         log!(
-            "adopted netem (handle {}) on {} from the state file: {}{}",
+            "adopted netem (handle {}) on {} from the state file: {}{}{}",
             handle_text(saved.handle),
             iface.name,
             spec_json(&saved.spec),
             saved
                 .expires_at_ms
                 .map(|d| format!(", expires at {}", clock::rfc3339_ms(d)))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if saved.rules.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", rules {}",
+                    saved
+                        .rules
+                        .iter()
+                        .map(|r| r.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
         );
         self.netem_seen = true;
         self.managed = Some(saved);
+        self.reconcile(&iface, &seen);
     }
 
     /// `GET /v1/info`.
@@ -652,7 +710,13 @@ mod tests {
         assert!(!is_own(&qdisc("netem", 0x8001_0000)));
         assert!(!is_own(&qdisc("tbf", OWN_HANDLE)));
         assert!(!is_own(&qdisc("noqueue", 0)));
-        assert!(foreign(&Some(qdisc("tbf", OWN_HANDLE))).is_some());
-        assert!(foreign(&Some(qdisc("netem", OWN_HANDLE))).is_none());
+        let seen = |q: Qdisc| Seen {
+            root: Some(q),
+            ..Seen::default()
+        };
+        assert!(seen(qdisc("tbf", OWN_HANDLE)).foreign().is_some());
+        assert!(seen(qdisc("netem", OWN_HANDLE)).foreign().is_none());
+        assert!(seen(qdisc("prio", OWN_HANDLE)).foreign().is_none());
+        assert!(seen(qdisc("prio", 0x1_0000)).foreign().is_some());
     }
 }

@@ -1,6 +1,7 @@
 //! Routing of HTTP requests to agent actions, without I/O: method, path, query and body in,
 //! an [`Action`] or an error status with its JSON body out.
 
+use netem_api::rules::{Destination, PATH_RULES, RuleSpec, valid_rule_id};
 use netem_api::spec::{FieldError, NetemSpec, parse_duration};
 use netem_api::wire::{ApiError, PATH_HEALTHZ, PATH_INFO, PATH_LATENCY_PREFIX, PATH_NETEM};
 
@@ -13,16 +14,39 @@ pub enum Action {
     Info,
     /// `GET /v1/netem`.
     Get,
-    /// `PUT /v1/netem`, `GET /latency/{d}` with d > 0.
+    /// `PUT /v1/netem`, `GET /latency/{d}`: set the default (no impairment clears it).
     Set {
         /// The full desired settings (boxed: much larger than the other variants).
         spec: Box<NetemSpec>,
         /// Replace a root qdisc someone else configured.
         force: bool,
     },
-    /// `DELETE /v1/netem`, `GET /latency/0`.
+    /// `DELETE /v1/netem`: clear everything (the default and every rule).
     Clear {
         /// Remove a root qdisc someone else configured.
+        force: bool,
+    },
+    /// `GET /v1/rules`.
+    GetRules,
+    /// `PUT /v1/rules/{id}`.
+    PutRule {
+        /// The rule's id (valid).
+        id: String,
+        /// The rule (validated; boxed as `Set`'s spec).
+        spec: Box<RuleSpec>,
+        /// Replace a root qdisc someone else configured.
+        force: bool,
+    },
+    /// `DELETE /v1/rules/{id}`.
+    DeleteRule {
+        /// The rule's id (valid).
+        id: String,
+        /// Go ahead even if a root qdisc someone else configured is there.
+        force: bool,
+    },
+    /// `DELETE /v1/rules`.
+    DeleteRules {
+        /// Go ahead even if a root qdisc someone else configured is there.
         force: bool,
     },
 }
@@ -85,6 +109,84 @@ fn method_not_allowed(method: &str, path: &str, allowed: &str) -> Refusal {
     )
 }
 
+/// Parses a `PUT /v1/rules/{id}` body, naming the field in any error (`to`, `to.ports`,
+/// `netem.loss`, …), then validates it.
+pub fn rule_from_json(body: &[u8]) -> Result<RuleSpec, FieldError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| FieldError::new("body", format!("not valid JSON: {e}")))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(FieldError::new("body", "must be a JSON object"));
+    };
+    let mut rule = RuleSpec::default();
+    for (key, item) in map {
+        match key.as_str() {
+            "to" => {
+                rule.to = serde_json::from_value::<Destination>(item)
+                    .map_err(|e| FieldError::new("to", e.to_string()))?;
+            }
+            "netem" => {
+                let bytes = serde_json::to_vec(&item).unwrap_or_default();
+                rule.netem = NetemSpec::from_json(&bytes).map_err(|e| FieldError {
+                    field: format!("netem.{}", e.field),
+                    ..e
+                })?;
+            }
+            "about" => rule.about = item,
+            _ => return Err(FieldError::new(key, "unknown field")),
+        }
+    }
+    rule.validate()?;
+    Ok(rule)
+}
+
+fn rule_id(raw: &str) -> Result<String, Refusal> {
+    if valid_rule_id(raw) {
+        Ok(raw.to_string())
+    } else {
+        Err(bad(
+            "id",
+            "a rule id is 1 to 63 of a-z, 0-9, '-' and '.', starting and ending with a letter \
+             or digit",
+        ))
+    }
+}
+
+fn route_rules(
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<Action, Refusal> {
+    let rest = &path[PATH_RULES.len()..];
+    if rest.is_empty() {
+        return match method {
+            "GET" => Ok(Action::GetRules),
+            "DELETE" => Ok(Action::DeleteRules {
+                force: force(query)?,
+            }),
+            _ => Err(method_not_allowed(method, path, "GET or DELETE")),
+        };
+    }
+    let raw = rest.strip_prefix('/').unwrap_or(rest);
+    match method {
+        "PUT" => {
+            let id = rule_id(raw)?;
+            let force = force(query)?;
+            let spec = rule_from_json(body).map_err(|e| (400, ApiError::from(e)))?;
+            Ok(Action::PutRule {
+                id,
+                spec: Box::new(spec),
+                force,
+            })
+        }
+        "DELETE" => Ok(Action::DeleteRule {
+            id: rule_id(raw)?,
+            force: force(query)?,
+        }),
+        _ => Err(method_not_allowed(method, path, "PUT or DELETE")),
+    }
+}
+
 /// Routes a request.
 pub fn route(
     method: &str,
@@ -111,6 +213,9 @@ pub fn route(
             }),
             _ => Err(method_not_allowed(method, path, "GET, PUT or DELETE")),
         },
+        _ if path == PATH_RULES || path.starts_with("/v1/rules/") => {
+            route_rules(method, path, query, body)
+        }
         _ => {
             let Some(raw) = path.strip_prefix(PATH_LATENCY_PREFIX) else {
                 return Err((404, ApiError::message(format!("no such endpoint: {path}"))));
@@ -122,9 +227,7 @@ pub fn route(
             let text = percent_decode(raw).ok_or_else(|| bad("duration", "bad %-escape"))?;
             let delay = parse_duration(&text)
                 .map_err(|e| bad("duration", format!("{:?}: {}", e.input, e.reason)))?;
-            if delay.is_zero() {
-                return Ok(Action::Clear { force });
-            }
+            // 0 clears the default (and, with no rules, the root qdisc, as before).
             let spec = NetemSpec::delay(delay);
             spec.validate().map_err(|e| bad("duration", e.reason))?;
             Ok(Action::Set {
@@ -195,14 +298,12 @@ mod tests {
                 force: false
             }
         );
-        assert_eq!(
-            ok("GET", "/latency/0", None, ""),
-            Action::Clear { force: false }
-        );
-        assert_eq!(
-            ok("GET", "/latency/0ms", None, ""),
-            Action::Clear { force: false }
-        );
+        let clear_default = Action::Set {
+            spec: Box::new(NetemSpec::delay(Duration::ZERO)),
+            force: false,
+        };
+        assert_eq!(ok("GET", "/latency/0", None, ""), clear_default);
+        assert_eq!(ok("GET", "/latency/0ms", None, ""), clear_default);
     }
 
     #[test]
@@ -247,6 +348,68 @@ mod tests {
             refused("DELETE", "/v1/netem", Some("force=maybe"), ""),
             (400, Some("force".into()))
         );
+    }
+
+    #[test]
+    fn rules_routes() {
+        assert_eq!(ok("GET", "/v1/rules", None, ""), Action::GetRules);
+        assert_eq!(
+            ok("DELETE", "/v1/rules", Some("force"), ""),
+            Action::DeleteRules { force: true }
+        );
+        assert_eq!(
+            ok("DELETE", "/v1/rules/to-pod.b-0", None, ""),
+            Action::DeleteRule {
+                id: "to-pod.b-0".into(),
+                force: false
+            }
+        );
+        let body = r#"{"to":{"cidrs":["10.0.0.7/32"],"ports":[20160]},"netem":{"delay":"20ms"},"about":{"p":1}}"#;
+        let Action::PutRule { id, spec, force } = ok("PUT", "/v1/rules/b", None, body) else {
+            panic!("not a PutRule")
+        };
+        assert_eq!((id.as_str(), force), ("b", false));
+        assert_eq!(spec.to.ports, vec![20160]);
+        assert_eq!(spec.about, serde_json::json!({"p": 1}));
+        let put = |path: &str, body: &str| refused("PUT", path, None, body);
+        let good = r#"{"to":{"cidrs":["10.0.0.7/32"]},"netem":{"delay":"20ms"}}"#;
+        assert_eq!(put("/v1/rules/B", good), (400, Some("id".into())));
+        assert_eq!(put("/v1/rules/", good), (400, Some("id".into())));
+        assert_eq!(put("/v1/rules/a/b", good), (400, Some("id".into())));
+        assert_eq!(
+            put(
+                "/v1/rules/b",
+                r#"{"to":{"cidrs":["10.0.0.7/16"]},"netem":{"delay":"20ms"}}"#
+            ),
+            (400, Some("to".into()))
+        );
+        assert_eq!(
+            put(
+                "/v1/rules/b",
+                r#"{"to":{"cidrs":["10.0.0.7/32"]},"netem":{"loss":"150%"}}"#
+            ),
+            (400, Some("netem.loss".into()))
+        );
+        assert_eq!(
+            put(
+                "/v1/rules/b",
+                r#"{"to":{"cidrs":["10.0.0.7/32"]},"netem":{}}"#
+            ),
+            (400, Some("netem".into()))
+        );
+        assert_eq!(
+            put("/v1/rules/b", r#"{"to":{},"netem":{"delay":"1ms"}}"#),
+            (400, Some("to".into()))
+        );
+        assert_eq!(
+            put("/v1/rules/b", r#"{"netem":{"delay":"1ms"}}"#),
+            (400, Some("to".into()))
+        );
+        assert_eq!(put("/v1/rules/b", r#"{"x":1}"#), (400, Some("x".into())));
+        assert_eq!(put("/v1/rules/b", "[]"), (400, Some("body".into())));
+        assert_eq!(refused("POST", "/v1/rules", None, ""), (405, None));
+        assert_eq!(refused("GET", "/v1/rules/b", None, ""), (405, None));
+        assert_eq!(refused("GET", "/v1/rulesx", None, ""), (404, None));
     }
 
     #[test]

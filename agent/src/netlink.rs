@@ -10,6 +10,7 @@ use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 use crate::netem;
 use netem_api::spec::NetemSpec;
 
+pub mod flower;
 pub mod msg;
 
 pub use msg::{Link, Qdisc, TC_H_ROOT};
@@ -183,6 +184,34 @@ impl Handle {
             }
         }
         Ok(None)
+    }
+
+    /// Sends a request answered by an acknowledgement.
+    pub fn ack(&mut self, build: impl FnOnce(u32) -> Vec<u8>) -> Result<(), NetlinkError> {
+        let req = self.request(build);
+        self.execute(req).map(drop)
+    }
+
+    /// Every qdisc of every interface.
+    pub fn qdiscs(&mut self) -> Result<Vec<Qdisc>, NetlinkError> {
+        let msgs = self.dump_all(msg::dump_qdiscs)?;
+        msgs.iter()
+            .filter(|m| m.kind == msg::RTM_NEWQDISC)
+            .map(|m| msg::decode_qdisc(&m.payload).map_err(NetlinkError::from))
+            .collect()
+    }
+
+    /// The filters of an interface attached to `parent`.
+    pub fn filters(
+        &mut self,
+        ifindex: u32,
+        parent: u32,
+    ) -> Result<Vec<flower::Filter>, NetlinkError> {
+        let msgs = self.dump_all(|seq| flower::dump_filters(seq, ifindex, parent))?;
+        msgs.iter()
+            .filter(|m| m.kind == flower::RTM_NEWTFILTER)
+            .map(|m| flower::decode_filter(&m.payload).map_err(NetlinkError::from))
+            .collect()
     }
 
     /// Creates or replaces the root qdisc with a netem of this `handle` set to `spec`

@@ -160,6 +160,16 @@ async fn handle(
         Action::Get => shared.run(|a| a.state()).await,
         Action::Set { spec, force } => shared.run(move |a| a.set(*spec, force)).await,
         Action::Clear { force } => shared.run(move |a| a.clear(force)).await,
+        Action::GetRules => match shared.run(|a| a.rules()).await {
+            Some(Ok(rules)) => return Ok(json_response(200, &rules)),
+            Some(Err(e)) => Some(Err(e)),
+            None => None,
+        },
+        Action::PutRule { id, spec, force } => {
+            shared.run(move |a| a.put_rule(&id, *spec, force)).await
+        }
+        Action::DeleteRule { id, force } => shared.run(move |a| a.delete_rule(&id, force)).await,
+        Action::DeleteRules { force } => shared.run(move |a| a.delete_rules(force)).await,
     }
     .unwrap_or_else(|| Err(AgentError::Failed("internal error".into())));
     Ok(match outcome {

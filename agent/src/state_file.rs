@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use netem_api::rules::RuleSpec;
 use netem_api::spec::NetemSpec;
 
 /// The mark in every state file the agent writes (`written_by`).
@@ -32,13 +33,32 @@ pub struct Saved {
     pub interface: String,
     /// Interface index (a recreated interface is a different one).
     pub ifindex: u32,
-    /// Handle of the root netem qdisc the agent made or changed.
+    /// Handle of the root qdisc the agent made or changed (netem, or prio with rules).
     pub handle: u32,
-    /// The settings as requested (with distribution and ttl).
+    /// The default's settings as requested (with distribution and ttl); without
+    /// impairment when there is no default (only rules).
     pub spec: NetemSpec,
     /// When it was set (Unix ms).
     pub set_at_ms: u64,
-    /// When to clear it (Unix ms), if a ttl was given.
+    /// When to clear the default (Unix ms), if a ttl was given.
+    pub expires_at_ms: Option<u64>,
+    /// The per-destination rules (none in the files of agents before rules).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<SavedRule>,
+}
+
+/// One rule the agent set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedRule {
+    /// The rule's id.
+    pub id: String,
+    /// Its band in the root prio (class `4e45:band`).
+    pub band: u32,
+    /// The rule as requested (with distribution, ttl and `about`).
+    pub spec: RuleSpec,
+    /// When it was set (Unix ms).
+    pub set_at_ms: u64,
+    /// When to clear it (Unix ms), if its netem has a ttl.
     pub expires_at_ms: Option<u64>,
 }
 

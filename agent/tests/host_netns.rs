@@ -284,6 +284,64 @@ fn kernel_without_netem_answers_503_and_changes_nothing() {
     );
 }
 
+/// Rules on a kernel without prio (and netem, flower): 503 naming the module, nothing
+/// changed; bad rule requests are 400 naming the field or 404; nothing is ever half-built.
+fn rules_without_prio_are_503_and_change_nothing() {
+    let ns = Netns::new(true);
+    let agent = ns.agent(&[]);
+    let rule = r#"{"to":{"cidrs":["10.77.0.2/32","fd00::2/128"],"ports":[20160]},"netem":{"delay":"20ms"}}"#;
+    let a = agent.call("PUT", "/v1/rules/to-b", Some(rule));
+    assert_error(&a, 503, None);
+    let text = a.body["error"].as_str().unwrap();
+    assert!(text.contains("sch_prio"), "{text}");
+    assert!(text.contains("previous qdisc tree is back"), "{text}");
+    assert_default_root(&ns);
+    for (path, body, field) in [
+        ("/v1/rules/To-B", rule, "id"),
+        (
+            "/v1/rules/b",
+            r#"{"to":{"cidrs":["10.77.0.2/24"]},"netem":{"delay":"20ms"}}"#,
+            "to",
+        ),
+        (
+            "/v1/rules/b",
+            r#"{"to":{"ports":[80]},"netem":{"loss":"101%"}}"#,
+            "netem.loss",
+        ),
+        (
+            "/v1/rules/b",
+            r#"{"to":{"ports":[80]},"netem":{}}"#,
+            "netem",
+        ),
+    ] {
+        assert_error(&agent.call("PUT", path, Some(body)), 400, Some(field));
+    }
+    assert_error(&agent.call("DELETE", "/v1/rules/nope", None), 404, None);
+    let rules = agent.call("GET", "/v1/rules", None);
+    assert_eq!((rules.status, &rules.body), (200, &serde_json::json!([])));
+    assert_eq!(agent.call("DELETE", "/v1/rules", None).status, 200);
+    let state = agent.call("GET", "/v1/netem", None);
+    assert!(state.body.get("rules").is_none(), "{state:?}");
+    assert_default_root(&ns);
+    assert!(!ns.state_file().exists(), "nothing set, nothing saved");
+    // A foreign root: 409 first, whatever the kernel has.
+    ns.tc(&[
+        "qdisc", "add", "dev", "v0", "root", "handle", "5:", "tbf", "rate", "1mbit", "burst",
+        "32kbit", "latency", "400ms",
+    ]);
+    let a = agent.call("PUT", "/v1/rules/to-b", Some(rule));
+    assert_error(&a, 409, None);
+    assert!(ns.root_qdisc().starts_with("qdisc tbf 5:"));
+    // Forced, it fails at prio and leaves the tbf.
+    let a = agent.call("PUT", "/v1/rules/to-b?force=true", Some(rule));
+    assert_error(&a, 503, None);
+    assert!(
+        ns.root_qdisc().starts_with("qdisc tbf 5:"),
+        "{}",
+        ns.root_qdisc()
+    );
+}
+
 fn foreign_tbf_is_left_alone_unless_forced() {
     let ns = Netns::new(true);
     ns.tc(&[
@@ -684,6 +742,7 @@ fn values_netem_cannot_hold_are_400_not_a_clear() {
 netem_harness::main! {
     [Root, NoNetem] sync kernel_without_netem_answers_503_and_changes_nothing,
     [Root] sync foreign_tbf_is_left_alone_unless_forced,
+    [Root, NoNetem] sync rules_without_prio_are_503_and_change_nothing,
     [Root] sync bad_input_is_400_naming_the_field_and_changes_nothing,
     [Root] sync interface_is_the_default_route_one_unless_given,
     [Root] sync without_default_route_or_interface_it_says_so,

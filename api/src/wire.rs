@@ -4,7 +4,9 @@
 //! state, replace semantics), `DELETE /v1/netem[?force=true]`, `GET /latency/{duration}`
 //! (`0` or `0ms` clears). Errors are [`ApiError`] bodies with status 400 (bad input, nothing
 //! changed), 409 (a root qdisc this agent did not make is in the way; add `?force=true`),
-//! 503 (the kernel lacks netem, module `sch_netem`) or 500.
+//! 503 (the kernel lacks netem, module `sch_netem`) or 500. The rules endpoints are in
+//! [`crate::rules`]; `PUT /v1/netem` and `/latency/{d}` set the *default* (all traffic no rule
+//! claims) and leave the rules in force; `DELETE /v1/netem` clears everything.
 
 use serde::{Deserialize, Serialize};
 
@@ -42,8 +44,9 @@ pub struct NetemState {
     pub expires_at: Option<String>,
     /// Time left until then, e.g. "12s".
     pub ttl_remaining: Option<String>,
-    /// The per-destination rules in force next to the default (`netem`), see
-    /// [`crate::rules`]; absent when there are none.
+    /// The per-destination rules in force (see [`crate::rules`]), read back from the
+    /// kernel; left out when there are none, so the shape is the original one. With rules,
+    /// `root_qdisc` is "prio" and `netem` is the default (all other traffic), null for none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
 }
@@ -144,6 +147,28 @@ mod tests {
         );
         let back: NetemState = serde_json::from_value(json).unwrap();
         assert_eq!(back, state);
+        // With rules, they are listed; an answer without the field reads as none.
+        let mut with_rules = state.clone();
+        with_rules.rules.push(crate::rules::Rule {
+            id: "to-b".into(),
+            to: crate::rules::Destination {
+                cidrs: vec!["10.0.0.2/32".parse().unwrap()],
+                ports: vec![],
+            },
+            netem: NetemSpec::delay(Duration::from_millis(50)),
+            about: serde_json::Value::Null,
+            expires_at: None,
+        });
+        let json = serde_json::to_value(&with_rules).unwrap();
+        assert_eq!(
+            json["rules"],
+            serde_json::json!([{"id": "to-b", "to": {"cidrs": ["10.0.0.2/32"]},
+                "netem": {"delay": "50ms"}, "about": null, "expires_at": null}])
+        );
+        assert_eq!(
+            serde_json::from_value::<NetemState>(json).unwrap(),
+            with_rules
+        );
     }
 
     #[test]

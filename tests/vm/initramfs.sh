@@ -6,7 +6,8 @@
 # Contents: busybox-static (all applets in /bin), the host's real iproute2 `ip`/`tc`, iputils
 # `ping`, `curl`, `jq` and `bash` (busybox's tc cannot add netem and its ip ignores a veth peer
 # name) in /usr/bin, the shared libraries of every ELF file put in, tc's distribution tables,
-# kernel modules (sch_netem, veth, bridge, sch_tbf + their deps, plus each -m) with a
+# kernel modules (sch_netem, veth, bridge, sch_tbf, sch_prio, cls_flower + their deps, plus
+# each -m) with a
 # modules.dep, and /init.
 # Each FILE is copied to DEST, or to /usr/local/bin/<name> without one (PATH order inside the
 # guest: /usr/local/bin, /usr/bin, /usr/sbin, /bin, /sbin); ELF files get their debug info
@@ -28,7 +29,7 @@ repo=$(cd "$here/../.." && pwd)
 cache=${NETEM_VM_CACHE:-$repo/.cache/vm}
 
 out=
-modules=(sch_netem veth bridge sch_tbf)
+modules=(sch_netem veth bridge sch_tbf sch_prio cls_flower)
 envs=()
 while getopts "o:m:e:" opt; do
     case $opt in

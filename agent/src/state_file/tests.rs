@@ -13,6 +13,7 @@ fn saved() -> Saved {
         },
         set_at_ms: 1,
         expires_at_ms: Some(30_001),
+        rules: Vec::new(),
     }
 }
 
@@ -110,4 +111,31 @@ fn a_fifo_is_neither_read_nor_removed() {
     assert!(not_ours(save(&path, &saved())).contains("a FIFO"));
     assert!(fs::symlink_metadata(&path).unwrap().file_type().is_fifo());
     fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rules_round_trip_and_old_files_still_load() {
+    let dir = scratch("rules");
+    let path = dir.join("state.json");
+    let mut with_rules = saved();
+    with_rules.rules.push(SavedRule {
+        id: "to-pod.basic-tikv-0".into(),
+        band: 2,
+        spec: serde_json::from_value(serde_json::json!({
+            "to": {"cidrs": ["10.0.0.7/32", "fd00::7/128"], "ports": [20160]},
+            "netem": {"delay": "20ms", "ttl": "1m"},
+            "about": {"pods": {"basic-tikv-0": "10.0.0.7"}}
+        }))
+        .unwrap(),
+        set_at_ms: 5,
+        expires_at_ms: Some(60_005),
+    });
+    save(&path, &with_rules).unwrap();
+    assert_eq!(load(&path).unwrap(), Some(with_rules));
+    // A file written before rules existed has no "rules" field.
+    let mut old = serde_json::to_value(saved()).unwrap();
+    old.as_object_mut().unwrap().remove("rules");
+    assert!(!old.to_string().contains("rules"));
+    assert_eq!(parse(old.to_string().as_bytes()).unwrap(), saved());
+    let _ = fs::remove_dir_all(&dir);
 }
