@@ -19,12 +19,12 @@ NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/cluster.sh
     "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl"
 # Second boot: per-destination rules (issue 10, item 7): delay --to, --direction both,
 # partition, clear, staleness; ping between pods and tc in a pod's netns agree with status.
-NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" -m sch_prio -m cls_flower "$here/guest/cluster-rules.sh" \
+NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/cluster-rules.sh" \
     "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl"
 # Third boot: every `kubectl netem` command the README and docs show must work as written.
 commands=$(mktemp)
 trap 'rm -f "$commands"' EXIT
 "$repo/tests/docs/commands.sh" >"$commands"
-NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" -m sch_prio -m cls_flower "$here/guest/docs.sh" \
+NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/docs.sh" \
     "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl" "$commands:/guest/doc-commands"
 echo "cluster-tier: total $(($(date +%s) - start)) s" >&2
