@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             [CompletionResult]::new('inject', 'inject', [CompletionResultType]::ParameterValue, 'Add the netem agent container to a TidbCluster''s components (or a StatefulSet), or to a TiDB Operator v2 cluster''s groups')
             [CompletionResult]::new('eject', 'eject', [CompletionResultType]::ParameterValue, 'Remove the netem agent container again, leaving the rest of the spec as it was')
             [CompletionResult]::new('delay', 'delay', [CompletionResultType]::ParameterValue, 'Set network impairment (delay, loss, ...) on pods that carry the agent')
+            [CompletionResult]::new('partition', 'partition', [CompletionResultType]::ParameterValue, 'Cut pods off from others: 100 % loss to and from them (a rule, both directions)')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Remove the network impairment from pods that carry the agent')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the netem settings in force on pods that carry the agent')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell)')
@@ -134,6 +135,12 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)')
             [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'How many pods to talk to at once')
             [CompletionResult]::new('--pod-timeout', '--pod-timeout', [CompletionResultType]::ParameterName, 'Time limit for each pod (port-forward and the agent''s answer)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Only traffic to these (repeat or comma separate): pods (NAME, pod/NAME), tidb-cluster/NAME, statefulset/NAME. Their IPs are resolved now')
+            [CompletionResult]::new('--to-component', '--to-component', [CompletionResultType]::ParameterName, 'Only traffic to these components (comma separated): of the --to groups, or without --to, of the sources'' TidbCluster')
+            [CompletionResult]::new('--to-selector', '--to-selector', [CompletionResultType]::ParameterName, 'Only traffic to pods matching this label selector (narrows the --to groups, or without --to, any pod of the namespace)')
+            [CompletionResult]::new('--to-cidr', '--to-cidr', [CompletionResultType]::ParameterName, 'Only traffic to these networks, IPv4 or IPv6 (10.0.0.0/16, fd00::/64, 10.0.0.7)')
+            [CompletionResult]::new('--to-port', '--to-port', [CompletionResultType]::ParameterName, 'Only traffic to these ports (TCP and UDP), alone or with any of the above')
+            [CompletionResult]::new('--direction', '--direction', [CompletionResultType]::ParameterName, 'With destinations: impair what the sources send them (to), what they send the sources (from: set on their agents), or both')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to use (default: the context''s namespace, else "default")')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to use (default: the context''s namespace, else "default")')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubeconfig context to use')
@@ -148,13 +155,52 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Bearer token for the API server (replaces the kubeconfig user''s credentials)')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'User to impersonate for the operation')
             [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate (repeatable); needs --as, as in kubectl')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netem;partition' {
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'Let the agents lift the partition by themselves after this long (e.g. 5m)')
+            [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Narrow tidb-cluster/, cluster/, group and statefulset/ targets (and status''s default) to these components (comma separated), e.g. pd,tikv')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)')
+            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'How many pods to talk to at once')
+            [CompletionResult]::new('--pod-timeout', '--pod-timeout', [CompletionResultType]::ParameterName, 'Time limit for each pod (port-forward and the agent''s answer)')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Cut off from these (repeat or comma separate): pods (NAME, pod/NAME), tidb-cluster/NAME, statefulset/NAME')
+            [CompletionResult]::new('--from-component', '--from-component', [CompletionResultType]::ParameterName, 'From these components (comma separated): of the --from groups, or without --from, of the sources'' TidbCluster')
+            [CompletionResult]::new('--from-selector', '--from-selector', [CompletionResultType]::ParameterName, 'From pods matching this label selector (narrows the --from groups, or without --from, any pod of the namespace)')
+            [CompletionResult]::new('--from-cidr', '--from-cidr', [CompletionResultType]::ParameterName, 'From these networks (with --one-way only: addresses carry no agent to cut the way back)')
+            [CompletionResult]::new('--from-port', '--from-port', [CompletionResultType]::ParameterName, 'Only these ports of theirs (TCP and UDP; with --one-way only)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to use (default: the context''s namespace, else "default")')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to use (default: the context''s namespace, else "default")')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubeconfig context to use')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Kubeconfig cluster to use')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Kubeconfig user to use')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Time limit for each request to the API server, like kubectl''s (e.g. 30s, 1m, or a number of seconds; 0 = none)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The API server''s address (overrides the kubeconfig cluster''s server)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The API server''s address (overrides the kubeconfig cluster''s server)')
+            [CompletionResult]::new('--certificate-authority', '--certificate-authority', [CompletionResultType]::ParameterName, 'A CA certificate file (PEM) to verify the API server with (replaces the kubeconfig''s)')
+            [CompletionResult]::new('--insecure-skip-tls-verify', '--insecure-skip-tls-verify', [CompletionResultType]::ParameterName, 'Do not verify the API server''s certificate (insecure; drops the kubeconfig''s CA)')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Bearer token for the API server (replaces the kubeconfig user''s credentials)')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'User to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate (repeatable); needs --as, as in kubectl')
+            [CompletionResult]::new('--one-way', '--one-way', [CompletionResultType]::ParameterName, 'Cut only what the targets send (their agents alone); the way back stays open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'kubectl-netem;clear' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Only traffic to these (repeat or comma separate): pods (NAME, pod/NAME), tidb-cluster/NAME, statefulset/NAME. Their IPs are resolved now')
+            [CompletionResult]::new('--to-component', '--to-component', [CompletionResultType]::ParameterName, 'Only traffic to these components (comma separated): of the --to groups, or without --to, of the sources'' TidbCluster')
+            [CompletionResult]::new('--to-selector', '--to-selector', [CompletionResultType]::ParameterName, 'Only traffic to pods matching this label selector (narrows the --to groups, or without --to, any pod of the namespace)')
+            [CompletionResult]::new('--to-cidr', '--to-cidr', [CompletionResultType]::ParameterName, 'Only traffic to these networks, IPv4 or IPv6 (10.0.0.0/16, fd00::/64, 10.0.0.7)')
+            [CompletionResult]::new('--to-port', '--to-port', [CompletionResultType]::ParameterName, 'Only traffic to these ports (TCP and UDP), alone or with any of the above')
+            [CompletionResult]::new('--direction', '--direction', [CompletionResultType]::ParameterName, 'With destinations: remove the sources'' rule (to), the destinations'' reverse rule (from), or both; by default both, the reverse where the destinations'' agents have it')
             [CompletionResult]::new('--component', '--component', [CompletionResultType]::ParameterName, 'Narrow tidb-cluster/, cluster/, group and statefulset/ targets (and status''s default) to these components (comma separated), e.g. pd,tikv')
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)')
             [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)')
@@ -176,8 +222,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate (repeatable); needs --as, as in kubectl')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every pod with the agent in the namespace')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Also remove a root qdisc that is not netem (the agent leaves those alone by default)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -258,6 +304,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             [CompletionResult]::new('inject', 'inject', [CompletionResultType]::ParameterValue, 'Add the netem agent container to a TidbCluster''s components (or a StatefulSet), or to a TiDB Operator v2 cluster''s groups')
             [CompletionResult]::new('eject', 'eject', [CompletionResultType]::ParameterValue, 'Remove the netem agent container again, leaving the rest of the spec as it was')
             [CompletionResult]::new('delay', 'delay', [CompletionResultType]::ParameterValue, 'Set network impairment (delay, loss, ...) on pods that carry the agent')
+            [CompletionResult]::new('partition', 'partition', [CompletionResultType]::ParameterValue, 'Cut pods off from others: 100 % loss to and from them (a rule, both directions)')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Remove the network impairment from pods that carry the agent')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the netem settings in force on pods that carry the agent')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell)')
@@ -272,6 +319,9 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netem' -ScriptBlock {
             break
         }
         'kubectl-netem;help;delay' {
+            break
+        }
+        'kubectl-netem;help;partition' {
             break
         }
         'kubectl-netem;help;clear' {

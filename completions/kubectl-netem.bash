@@ -37,6 +37,9 @@ _kubectl__netem() {
             kubectl__netem,inject)
                 cmd="kubectl__netem__subcmd__inject"
                 ;;
+            kubectl__netem,partition)
+                cmd="kubectl__netem__subcmd__partition"
+                ;;
             kubectl__netem,status)
                 cmd="kubectl__netem__subcmd__status"
                 ;;
@@ -61,6 +64,9 @@ _kubectl__netem() {
             kubectl__netem__subcmd__help,inject)
                 cmd="kubectl__netem__subcmd__help__subcmd__inject"
                 ;;
+            kubectl__netem__subcmd__help,partition)
+                cmd="kubectl__netem__subcmd__help__subcmd__partition"
+                ;;
             kubectl__netem__subcmd__help,status)
                 cmd="kubectl__netem__subcmd__help__subcmd__status"
                 ;;
@@ -71,7 +77,7 @@ _kubectl__netem() {
 
     case "${cmd}" in
         kubectl__netem)
-            opts="-n -s -h -V --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version inject eject delay clear status completions __complete help"
+            opts="-n -s -h -V --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version inject eject delay partition clear status completions __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -211,12 +217,36 @@ _kubectl__netem() {
             return 0
             ;;
         kubectl__subcmd__netem__subcmd__clear)
-            opts="-l -n -s -h -V --all --force --component --selector --parallel --pod-timeout --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version"
+            opts="-l -n -s -h -V --all --force --to --to-component --to-selector --to-cidr --to-port --direction --component --selector --parallel --pod-timeout --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-component)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-cidr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --direction)
+                    COMPREPLY=($(compgen -W "to from both" -- "${cur}"))
+                    return 0
+                    ;;
                 --component)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -371,7 +401,7 @@ _kubectl__netem() {
             return 0
             ;;
         kubectl__subcmd__netem__subcmd__delay)
-            opts="-l -n -s -h -V --jitter --correlation --distribution --loss --duplicate --corrupt --reorder --gap --rate --limit --for --component --selector --parallel --pod-timeout --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version"
+            opts="-l -n -s -h -V --jitter --correlation --distribution --loss --duplicate --corrupt --reorder --gap --rate --limit --for --component --selector --parallel --pod-timeout --to --to-component --to-selector --to-cidr --to-port --direction --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -439,6 +469,30 @@ _kubectl__netem() {
                     ;;
                 --pod-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-component)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-cidr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --direction)
+                    COMPREPLY=($(compgen -W "to from both" -- "${cur}"))
                     return 0
                     ;;
                 --namespace)
@@ -599,7 +653,7 @@ _kubectl__netem() {
             return 0
             ;;
         kubectl__subcmd__netem__subcmd__help)
-            opts="inject eject delay clear status completions __complete help"
+            opts="inject eject delay partition clear status completions __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -710,6 +764,20 @@ _kubectl__netem() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__netem__subcmd__help__subcmd__partition)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__netem__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -756,6 +824,120 @@ _kubectl__netem() {
                     return 0
                     ;;
                 --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__netem__subcmd__partition)
+            opts="-l -n -s -h -V --one-way --for --component --selector --parallel --pod-timeout --from --from-component --from-selector --from-cidr --from-port --namespace --context --kubeconfig --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --as --as-group --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --component)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pod-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-component)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-cidr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

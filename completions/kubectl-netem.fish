@@ -42,6 +42,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -s V -l versio
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "inject" -d 'Add the netem agent container to a TidbCluster\'s components (or a StatefulSet), or to a TiDB Operator v2 cluster\'s groups'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "eject" -d 'Remove the netem agent container again, leaving the rest of the spec as it was'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "delay" -d 'Set network impairment (delay, loss, ...) on pods that carry the agent'
+complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "partition" -d 'Cut pods off from others: 100 % loss to and from them (a rule, both directions)'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "clear" -d 'Remove the network impairment from pods that carry the agent'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "status" -d 'Show the netem settings in force on pods that carry the agent'
 complete -c kubectl-netem -n "__fish_kubectl_netem_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
@@ -115,6 +116,14 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l co
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s l -l selector -d 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l parallel -d 'How many pods to talk to at once' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l pod-timeout -d 'Time limit for each pod (port-forward and the agent\'s answer)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l to -d 'Only traffic to these (repeat or comma separate): pods (NAME, pod/NAME), tidb-cluster/NAME, statefulset/NAME. Their IPs are resolved now' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l to-component -d 'Only traffic to these components (comma separated): of the --to groups, or without --to, of the sources\' TidbCluster' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l to-selector -d 'Only traffic to pods matching this label selector (narrows the --to groups, or without --to, any pod of the namespace)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l to-cidr -d 'Only traffic to these networks, IPv4 or IPv6 (10.0.0.0/16, fd00::/64, 10.0.0.7)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l to-port -d 'Only traffic to these ports (TCP and UDP), alone or with any of the above' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l direction -d 'With destinations: impair what the sources send them (to), what they send the sources (from: set on their agents), or both' -r -f -a "to\t'What the sources send to the destinations (the sources\' agents)'
+from\t'What the destinations send to the sources (the destination pods\' agents)'
+both\t'Both (the agents on both sides)'"
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s n -l namespace -d 'Namespace to use (default: the context\'s namespace, else "default")' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
@@ -128,8 +137,42 @@ false\t''"
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l token -d 'Bearer token for the API server (replaces the kubeconfig user\'s credentials)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l as -d 'User to impersonate for the operation' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s h -l help -d 'Print help'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand delay" -s V -l version -d 'Print version'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l for -d 'Let the agents lift the partition by themselves after this long (e.g. 5m)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l component -d 'Narrow tidb-cluster/, cluster/, group and statefulset/ targets (and status\'s default) to these components (comma separated), e.g. pd,tikv' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -s l -l selector -d 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l parallel -d 'How many pods to talk to at once' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l pod-timeout -d 'Time limit for each pod (port-forward and the agent\'s answer)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l from -d 'Cut off from these (repeat or comma separate): pods (NAME, pod/NAME), tidb-cluster/NAME, statefulset/NAME' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l from-component -d 'From these components (comma separated): of the --from groups, or without --from, of the sources\' TidbCluster' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l from-selector -d 'From pods matching this label selector (narrows the --from groups, or without --from, any pod of the namespace)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l from-cidr -d 'From these networks (with --one-way only: addresses carry no agent to cut the way back)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l from-port -d 'Only these ports of theirs (TCP and UDP; with --one-way only)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -s n -l namespace -d 'Namespace to use (default: the context\'s namespace, else "default")' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l context -d 'Kubeconfig context to use' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l cluster -d 'Kubeconfig cluster to use' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l user -d 'Kubeconfig user to use' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l request-timeout -d 'Time limit for each request to the API server, like kubectl\'s (e.g. 30s, 1m, or a number of seconds; 0 = none)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -s s -l server -d 'The API server\'s address (overrides the kubeconfig cluster\'s server)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l certificate-authority -d 'A CA certificate file (PEM) to verify the API server with (replaces the kubeconfig\'s)' -r -F
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure; drops the kubeconfig\'s CA)' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l token -d 'Bearer token for the API server (replaces the kubeconfig user\'s credentials)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l as -d 'User to impersonate for the operation' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -l one-way -d 'Cut only what the targets send (their agents alone); the way back stays open'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand partition" -s V -l version -d 'Print version'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l to -d 'Only traffic to these (repeat or comma separate): pods (NAME, pod/NAME), tidb-cluster/NAME, statefulset/NAME. Their IPs are resolved now' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l to-component -d 'Only traffic to these components (comma separated): of the --to groups, or without --to, of the sources\' TidbCluster' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l to-selector -d 'Only traffic to pods matching this label selector (narrows the --to groups, or without --to, any pod of the namespace)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l to-cidr -d 'Only traffic to these networks, IPv4 or IPv6 (10.0.0.0/16, fd00::/64, 10.0.0.7)' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l to-port -d 'Only traffic to these ports (TCP and UDP), alone or with any of the above' -r
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l direction -d 'With destinations: remove the sources\' rule (to), the destinations\' reverse rule (from), or both; by default both, the reverse where the destinations\' agents have it' -r -f -a "to\t'What the sources send to the destinations (the sources\' agents)'
+from\t'What the destinations send to the sources (the destination pods\' agents)'
+both\t'Both (the agents on both sides)'"
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l component -d 'Narrow tidb-cluster/, cluster/, group and statefulset/ targets (and status\'s default) to these components (comma separated), e.g. pd,tikv' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -s l -l selector -d 'Narrow them to pods matching this label selector (e.g. app.kubernetes.io/zone=a)' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l parallel -d 'How many pods to talk to at once' -r
@@ -149,7 +192,7 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l as
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l all -d 'Every pod with the agent in the namespace'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -l force -d 'Also remove a root qdisc that is not netem (the agent leaves those alone by default)'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -s h -l help -d 'Print help'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand clear" -s V -l version -d 'Print version'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 wide\t'The table plus node, pod IP and agent image'
@@ -205,11 +248,12 @@ complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" 
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -l as-group -d 'Group to impersonate (repeatable); needs --as, as in kubectl' -r
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -s h -l help -d 'Print help'
 complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand __complete" -s V -l version -d 'Print version'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "inject" -d 'Add the netem agent container to a TidbCluster\'s components (or a StatefulSet), or to a TiDB Operator v2 cluster\'s groups'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "eject" -d 'Remove the netem agent container again, leaving the rest of the spec as it was'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "delay" -d 'Set network impairment (delay, loss, ...) on pods that carry the agent'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "clear" -d 'Remove the network impairment from pods that carry the agent'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "status" -d 'Show the netem settings in force on pods that carry the agent'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "__complete" -d 'Answer kubectl\'s plugin completion: `kubectl_complete-netem ARGS... PARTIAL` runs this'
-complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay clear status completions __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay partition clear status completions __complete help" -f -a "inject" -d 'Add the netem agent container to a TidbCluster\'s components (or a StatefulSet), or to a TiDB Operator v2 cluster\'s groups'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay partition clear status completions __complete help" -f -a "eject" -d 'Remove the netem agent container again, leaving the rest of the spec as it was'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay partition clear status completions __complete help" -f -a "delay" -d 'Set network impairment (delay, loss, ...) on pods that carry the agent'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay partition clear status completions __complete help" -f -a "partition" -d 'Cut pods off from others: 100 % loss to and from them (a rule, both directions)'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay partition clear status completions __complete help" -f -a "clear" -d 'Remove the network impairment from pods that carry the agent'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay partition clear status completions __complete help" -f -a "status" -d 'Show the netem settings in force on pods that carry the agent'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay partition clear status completions __complete help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay partition clear status completions __complete help" -f -a "__complete" -d 'Answer kubectl\'s plugin completion: `kubectl_complete-netem ARGS... PARTIAL` runs this'
+complete -c kubectl-netem -n "__fish_kubectl_netem_using_subcommand help; and not __fish_seen_subcommand_from inject eject delay partition clear status completions __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -13,6 +13,7 @@ use hyper::{Method, Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
+use netem_api::rules::{PATH_RULES, RuleSpec};
 use netem_api::spec::NetemSpec;
 use netem_api::wire::{ApiError, DEFAULT_PORT, NetemState, PATH_EXIT, PATH_NETEM};
 
@@ -34,6 +35,18 @@ pub enum AgentCall {
     },
     /// `POST /v1/exit`: clear what the agent set and exit (`eject --ephemeral`).
     Exit,
+    /// `PUT /v1/rules/{id}`: set (or replace) one rule; the others stay.
+    SetRule {
+        /// The rule's id.
+        id: String,
+        /// The rule.
+        rule: Box<RuleSpec>,
+    },
+    /// `DELETE /v1/rules/{id}`: remove one rule; the others and the default stay.
+    ClearRule {
+        /// The rule's id.
+        id: String,
+    },
 }
 
 impl AgentCall {
@@ -51,6 +64,12 @@ impl AgentCall {
                 (Method::DELETE, format!("{PATH_NETEM}?force=true"), None)
             }
             AgentCall::Exit => (Method::POST, PATH_EXIT.to_string(), None),
+            AgentCall::SetRule { id, rule } => (
+                Method::PUT,
+                format!("{PATH_RULES}/{id}"),
+                Some(serde_json::to_vec(rule).expect("a RuleSpec always serializes")),
+            ),
+            AgentCall::ClearRule { id } => (Method::DELETE, format!("{PATH_RULES}/{id}"), None),
         };
         let builder = Request::builder()
             .method(method)
@@ -107,9 +126,56 @@ pub fn decode_state(
             .hint("another root qdisc is set on the pod's interface; `kubectl netem clear --force` replaces it"),
         400 => PodError::new(Cause::Rejected, message)
             .hint("the agent refused the settings; its version may differ from this plugin's"),
+        422 => PodError::new(Cause::Rejected, message).hint(format!(
+            "a pod holds at most {} rules: `kubectl netem status {}` lists them, `kubectl netem clear {} --to DEST` removes one",
+            netem_api::rules::MAX_RULES,
+            pod.name,
+            pod.name
+        )),
         _ => PodError::new(Cause::AgentError, message).hint(pod.logs_hint()),
     };
     Err(err)
+}
+
+/// What an agent answered to a rule call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleAnswer {
+    /// The state after the change, rules included.
+    State(Box<NetemState>),
+    /// Done, without a state in the answer.
+    Done,
+    /// `DELETE /v1/rules/{id}`: the agent has no rule of that id (nothing to remove).
+    Absent,
+}
+
+/// Reads the agent's answer to [`AgentCall::SetRule`] or [`AgentCall::ClearRule`]; other
+/// failures as [`decode_state`] reads them.
+pub fn decode_rule(
+    pod: &PodInfo,
+    call: &AgentCall,
+    status: StatusCode,
+    body: &[u8],
+) -> Result<RuleAnswer, PodError> {
+    match status {
+        StatusCode::OK if !body.is_empty() => decode_state(pod, status, body).map(|s| RuleAnswer::State(Box::new(s))),
+        s if s.is_success() => Ok(RuleAnswer::Done),
+        StatusCode::NOT_FOUND if matches!(call, AgentCall::ClearRule { .. }) => Ok(RuleAnswer::Absent),
+        // An agent older than rules does not know the path.
+        StatusCode::NOT_FOUND => Err(PodError::new(
+            Cause::Rejected,
+            format!("the agent does not know {PATH_RULES} (HTTP 404)"),
+        )
+        .hint("this agent is older than per-destination rules: inject the agent image of this plugin's version (`kubectl netem inject ... --image ...`)")),
+        // Rules need more of the kernel than netem; the agent's message names what is missing.
+        StatusCode::SERVICE_UNAVAILABLE => Err(decode_state(pod, status, body)
+            .err()
+            .unwrap_or_else(|| PodError::new(Cause::NoNetem, "HTTP 503"))
+            .hint(format!(
+                "node {} lacks a kernel module rules need (sch_netem, sch_prio, cls_flower; the message names it): `modprobe` it there",
+                pod.node.as_deref().unwrap_or("(unknown)")
+            ))),
+        _ => decode_state(pod, status, body).map(|s| RuleAnswer::State(Box::new(s))),
+    }
 }
 
 /// Text from the far end as one bounded line: whitespace runs become one space, other
@@ -366,6 +432,68 @@ mod tests {
     }
 
     #[test]
+    fn rule_requests_and_answers() {
+        let rule = RuleSpec {
+            to: netem_api::rules::Destination {
+                cidrs: vec!["10.0.0.7/32".parse().unwrap()],
+                ports: vec![],
+            },
+            netem: NetemSpec::delay(Duration::from_millis(20)),
+            about: serde_json::Value::Null,
+        };
+        let set = AgentCall::SetRule {
+            id: "to.pod.basic-tikv-0".into(),
+            rule: Box::new(rule),
+        };
+        let req = set.request();
+        assert_eq!(req.method(), Method::PUT);
+        assert_eq!(req.uri(), "/v1/rules/to.pod.basic-tikv-0");
+        let body = futures::executor::block_on(req.into_body().collect())
+            .unwrap()
+            .to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"to": {"cidrs": ["10.0.0.7/32"]}, "netem": {"delay": "20ms"}})
+        );
+        let clear = AgentCall::ClearRule {
+            id: "to.pod.basic-tikv-0".into(),
+        };
+        assert_eq!(clear.request().method(), Method::DELETE);
+        assert_eq!(clear.request().uri(), "/v1/rules/to.pod.basic-tikv-0");
+
+        let state = br#"{"interface":"eth0","root_qdisc":"prio","netem":null,"managed":true,
+            "expires_at":null,"ttl_remaining":null,"rules":[{"id":"to.pod.basic-tikv-0",
+            "to":{"cidrs":["10.0.0.7/32"]},"netem":{"delay":"20ms"},"about":null}]}"#;
+        let Ok(RuleAnswer::State(s)) = decode_rule(&pod(), &set, StatusCode::OK, state) else {
+            panic!("not a state")
+        };
+        assert_eq!(s.rules[0].id, "to.pod.basic-tikv-0");
+        assert_eq!(
+            decode_rule(&pod(), &clear, StatusCode::NO_CONTENT, b""),
+            Ok(RuleAnswer::Done)
+        );
+        let missing = br#"{"error":"no rule to.pod.basic-tikv-0","field":null,"reason":null}"#;
+        assert_eq!(
+            decode_rule(&pod(), &clear, StatusCode::NOT_FOUND, missing),
+            Ok(RuleAnswer::Absent)
+        );
+        let old = decode_rule(&pod(), &set, StatusCode::NOT_FOUND, b"not found").unwrap_err();
+        assert_eq!(old.cause, Cause::Rejected);
+        assert!(old.hint.unwrap().contains("older"));
+        let e = decode_rule(
+            &pod(),
+            &set,
+            StatusCode::SERVICE_UNAVAILABLE,
+            br#"{"error":"the kernel has no prio qdisc (module sch_prio)"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.cause, Cause::NoNetem);
+        assert!(e.message.contains("sch_prio"));
+        assert!(e.hint.unwrap().contains("sch_prio, cls_flower"));
+    }
+
+    #[test]
     fn clear_and_get_requests() {
         let plain = AgentCall::Clear { force: false }.request();
         assert_eq!(plain.method(), Method::DELETE);
@@ -412,6 +540,15 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.cause, Cause::Rejected);
+
+        let e = decode_state(
+            &pod(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            br#"{"error":"at most 14 rules"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.cause, Cause::Rejected);
+        assert!(e.hint.unwrap().contains("at most 14 rules"));
 
         let e = decode_state(&pod(), StatusCode::BAD_GATEWAY, b"<html>proxy</html>").unwrap_err();
         assert_eq!(e.cause, Cause::AgentError);

@@ -6,10 +6,14 @@ use std::time::{Duration, Instant};
 
 use netem_api::wire::NetemState;
 
-use crate::agent_client::{AgentCall, decode_state, exchange};
+use bytes::Bytes;
+use hyper::StatusCode;
+
+use crate::agent_client::{AgentCall, RuleAnswer, decode_rule, decode_state, exchange};
 use crate::cli::FanoutArgs;
 use crate::connect::Kube;
 use crate::fanout::{self, Options, Outcome};
+use crate::pod_error::PodError;
 use crate::pods::{self, Filter, MissingAgent, PodInfo};
 use crate::target::Target;
 
@@ -37,9 +41,38 @@ pub async fn call_all(
     verb: &str,
     call: &AgentCall,
 ) -> Vec<Outcome<NetemState>> {
+    call_all_with(client, pods, opts, verb, call, |pod, status, body| {
+        decode_state(pod, status, body)
+    })
+    .await
+}
+
+/// Runs a rule call (`SetRule`, `ClearRule`) on every pod; returns each pod's answer.
+pub async fn call_rule(
+    client: &kube::Client,
+    pods: Vec<PodInfo>,
+    opts: Options,
+    verb: &str,
+    call: &AgentCall,
+) -> Vec<Outcome<RuleAnswer>> {
+    call_all_with(client, pods, opts, verb, call, |pod, status, body| {
+        decode_rule(pod, call, status, body)
+    })
+    .await
+}
+
+async fn call_all_with<T>(
+    client: &kube::Client,
+    pods: Vec<PodInfo>,
+    opts: Options,
+    verb: &str,
+    call: &AgentCall,
+    decode: impl Fn(&PodInfo, StatusCode, &Bytes) -> Result<T, PodError>,
+) -> Vec<Outcome<T>> {
+    let decode = &decode;
     fanout::run(pods, opts, verb, |pod| async move {
         let (status, body) = exchange(client, &pod, call).await?;
-        decode_state(&pod, status, &body)
+        decode(&pod, status, &body)
     })
     .await
 }

@@ -25,6 +25,8 @@ pub enum Want {
     Words(Vec<String>),
     /// Pods that carry the agent, and `tidb-cluster/NAME`s.
     PodTargets,
+    /// Any pod, and `tidb-cluster/NAME`s: destinations (`--to`, `--from`).
+    Destinations,
     /// `tidb-cluster/NAME`s and `statefulset/NAME`s.
     WorkloadTargets,
     /// Nothing sensible to offer (a duration, a free value).
@@ -48,6 +50,9 @@ pub fn want(cmd: &Command, prior: &[String], partial: &str) -> Want {
         }
     }
     if let Some(arg) = expecting_value_of {
+        if matches!(arg.get_long(), Some("to" | "from")) {
+            return Want::Destinations;
+        }
         let values: Vec<String> = arg
             .get_possible_values()
             .iter()
@@ -75,7 +80,7 @@ pub fn want(cmd: &Command, prior: &[String], partial: &str) -> Want {
             partial,
         )),
         Some("inject" | "eject") => Want::WorkloadTargets,
-        Some("delay" | "clear" | "status") => Want::PodTargets,
+        Some("delay" | "partition" | "clear" | "status") => Want::PodTargets,
         Some(_) => Want::Nothing,
     }
 }
@@ -123,8 +128,9 @@ pub async fn run(
     let candidates = match want(&cmd, prior, partial) {
         Want::Words(words) => words,
         Want::Nothing => Vec::new(),
-        Want::PodTargets => remote(conn, partial, true).await.unwrap_or_default(),
-        Want::WorkloadTargets => remote(conn, partial, false).await.unwrap_or_default(),
+        Want::PodTargets => remote(conn, partial, Some(true)).await.unwrap_or_default(),
+        Want::Destinations => remote(conn, partial, Some(false)).await.unwrap_or_default(),
+        Want::WorkloadTargets => remote(conn, partial, None).await.unwrap_or_default(),
     };
     for c in candidates {
         println!("{c}");
@@ -163,18 +169,24 @@ fn with_typed_connection_flags(conn: &ConnectionArgs, prior: &[String]) -> Conne
 
 /// Names from the cluster: pods with the agent (for pod targets), TidbClusters, and
 /// StatefulSets (for workload targets).
-async fn remote(conn: &ConnectionArgs, partial: &str, pods: bool) -> anyhow::Result<Vec<String>> {
+/// Pod names (`Some(true)`: only those with the agent) or StatefulSets (`None`), then
+/// TidbClusters, starting with `partial`.
+async fn remote(
+    conn: &ConnectionArgs,
+    partial: &str,
+    pods: Option<bool>,
+) -> anyhow::Result<Vec<String>> {
     let kube = crate::connect::connect(conn).await?;
     let ns = kube.namespace.as_str();
     let mut out = Vec::new();
-    if pods {
+    if let Some(agent_only) = pods {
         let list = Api::<Pod>::namespaced(kube.client.clone(), ns)
             .list(&ListParams::default())
             .await?;
         out.extend(
             list.items
                 .into_iter()
-                .filter(|p| crate::pods::pod_info(p).has_agent())
+                .filter(|p| !agent_only || crate::pods::pod_info(p).has_agent())
                 .filter_map(|p| p.metadata.name),
         );
     } else {
@@ -225,6 +237,15 @@ mod tests {
         assert_eq!(w(&[], "d"), Want::Words(vec!["delay".into()]));
         assert_eq!(w(&["-n", "tidb"], "st"), Want::Words(vec!["status".into()]));
         assert_eq!(w(&["delay"], "basic"), Want::PodTargets);
+        assert_eq!(w(&["partition"], "basic"), Want::PodTargets);
+        assert_eq!(
+            w(&["delay", "basic-pd-0", "20ms", "--to"], "b"),
+            Want::Destinations
+        );
+        assert_eq!(
+            w(&["partition", "basic-pd-0", "--from"], ""),
+            Want::Destinations
+        );
         assert_eq!(w(&["-n", "delay", "inject"], ""), Want::WorkloadTargets);
     }
 

@@ -277,8 +277,10 @@ pub enum MissingAgent {
     Refuse,
     /// Keep it: the fan-out reports it per pod (status).
     Report,
-    /// Every pod, with or without the agent, a group's too (`inject --ephemeral`).
-    Any,
+    /// Keep every pod, agent or not, in groups too: destinations, where a pod's address is
+    /// what counts (where the other side needs the agent, the fan-out reports it per pod);
+    /// and `inject --ephemeral`, which brings the agent.
+    Keep,
 }
 
 /// Resolves `targets` in namespace `ns`. Every error (unknown pod, empty group, pod
@@ -384,6 +386,39 @@ fn labels_only(filter: &Filter) -> Filter {
     }
 }
 
+/// Every pod in `ns` matching the filter's selector (agent or not), named `what` in errors:
+/// `--to-selector` alone.
+pub async fn matching(
+    client: &kube::Client,
+    ns: &str,
+    filter: &Filter,
+    what: &str,
+) -> anyhow::Result<Selection> {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let selector = label_selector(&[], filter);
+    let pods = list(&api, &selector).await?;
+    group_selection(what, ns, &selector, pods, MissingAgent::Keep)
+        .map(dedup)
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))
+}
+
+/// Every pod's current IP in `ns` (all namespaces when None), keyed by (namespace, name),
+/// in one list call: what rules recorded is compared with it.
+pub async fn addresses(
+    client: &kube::Client,
+    ns: Option<&str>,
+) -> anyhow::Result<std::collections::BTreeMap<(String, String), Option<String>>> {
+    let api: Api<Pod> = match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    Ok(list(&api, "")
+        .await?
+        .into_iter()
+        .map(|p| ((p.namespace, p.name), p.ip))
+        .collect())
+}
+
 async fn resolve_one(
     client: &kube::Client,
     ns: &str,
@@ -448,7 +483,7 @@ fn group_selection(
             "{what}: no pods in namespace {ns} match {selector} (check: kubectl get pods -n {ns} -l {selector})"
         );
     }
-    if missing == MissingAgent::Any {
+    if missing == MissingAgent::Keep {
         return Ok(Selection {
             pods,
             notes: Vec::new(),
@@ -645,26 +680,21 @@ mod tests {
     fn groups_keep_agent_pods_and_note_the_rest() {
         let mut other = pod_info(&basic_pd(false, "Running"));
         other.name = "basic-tidb-0".into();
+        let both = vec![pod_info(&basic_pd(true, "Running")), other.clone()];
         let s = group_selection(
             "tidb-cluster/basic",
             "default",
             "sel",
-            vec![pod_info(&basic_pd(true, "Running")), other.clone()],
+            both.clone(),
             MissingAgent::Refuse,
         )
         .unwrap();
         assert_eq!(s.pods.len(), 1);
         assert!(s.notes[0].contains("basic-tidb-0"), "{:?}", s.notes);
-        // inject --ephemeral takes every pod.
-        let all = group_selection(
-            "tidb-cluster/basic",
-            "default",
-            "sel",
-            vec![other.clone()],
-            MissingAgent::Any,
-        )
-        .unwrap();
-        assert_eq!(all.pods, vec![other.clone()]);
+        // Destinations keep every pod, agent or not.
+        let kept = group_selection("tc/basic", "default", "sel", both, MissingAgent::Keep).unwrap();
+        assert_eq!(kept.pods.len(), 2);
+        assert!(kept.notes.is_empty());
         let err = group_selection(
             "tidb-cluster/basic",
             "default",
@@ -683,7 +713,7 @@ mod tests {
             "default",
             "sel",
             vec![],
-            MissingAgent::Any,
+            MissingAgent::Keep,
         )
         .unwrap_err();
         assert!(err.to_string().contains("no pods"), "{err}");

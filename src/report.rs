@@ -1,13 +1,21 @@
 //! What `status` prints (table, wide, JSON, YAML) and how netem settings read in one line.
 
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use comfy_table::{ContentArrangement, Table, presets};
+use netem_api::rules::{Destination, Rule};
 use netem_api::spec::{NetemSpec, format_duration};
 use netem_api::wire::NetemState;
 use serde::Serialize;
 
 use crate::cli::Output;
+use crate::destinations::{self, About, Moved};
 use crate::fanout::Outcome;
 use crate::pod_error::PodError;
+
+/// Every pod's current IP by (namespace, name), to tell which rules are stale.
+pub type Addresses = BTreeMap<(String, String), Option<String>>;
 
 /// netem settings in one line, in tc's words: "delay 20ms ±5ms 25% normal loss 1%".
 pub fn describe_spec(spec: &NetemSpec) -> String {
@@ -59,12 +67,13 @@ pub fn describe_spec(spec: &NetemSpec) -> String {
     }
 }
 
-/// What is in force on an interface, in one line: the netem settings, "none", or the
-/// kind of a foreign root qdisc.
+/// What is in force on an interface for all traffic (the default, next to any rules), in
+/// one line: the netem settings, "none", or the kind of a foreign root qdisc.
 pub fn describe_state(state: &NetemState) -> String {
     match &state.netem {
         Some(spec) => describe_spec(spec),
-        None if state.is_clear() => "none".to_string(),
+        // With rules, the root is the agent's own classful qdisc; no default is "none".
+        None if state.is_clear() || !state.rules.is_empty() => "none".to_string(),
         None => format!("{} (not netem)", state.root_qdisc),
     }
 }
@@ -109,6 +118,92 @@ pub struct StatusItem {
     pub ttl_remaining: Option<String>,
     /// Why the pod could not be read.
     pub error: Option<PodError>,
+    /// The per-destination rules in force next to the default (`netem`).
+    pub rules: Vec<RuleItem>,
+}
+
+/// One rule in `status` output.
+#[derive(Debug, Serialize)]
+pub struct RuleItem {
+    /// The rule's id (from how its destinations were named).
+    pub id: String,
+    /// How its destinations were named (`pod/basic-tikv-0`), if this plugin set it.
+    pub to: Option<String>,
+    /// True for the way back of `--direction from|both`, set on a destination pod.
+    pub reverse: bool,
+    /// The addresses and ports it matches, as the kernel has them.
+    pub destination: Destination,
+    /// What happens to that traffic, as the kernel has it.
+    pub netem: NetemSpec,
+    /// The same in one line.
+    pub settings: String,
+    /// When the agent clears it (RFC 3339), if it has a ttl.
+    pub expires_at: Option<String>,
+    /// Time left until then.
+    pub ttl_remaining: Option<String>,
+    /// Destination pods → their IP when the rule was set.
+    pub pods: BTreeMap<String, String>,
+    /// True when a destination pod's IP is no longer the one the rule holds (re-run the
+    /// command that set it to refresh it); false when unknown.
+    pub stale: bool,
+    /// The pods that moved (or are gone: `now` null).
+    pub moved: Vec<Moved>,
+}
+
+/// A rule as status shows it, with staleness from `current` (None: not checked).
+fn rule_item(rule: &Rule, ns: &str, current: Option<&Addresses>, now: SystemTime) -> RuleItem {
+    let about = About::of(&rule.about);
+    let moved = match (&about, current) {
+        (Some(about), Some(current)) => destinations::moved(about, ns, current),
+        _ => Vec::new(),
+    };
+    RuleItem {
+        id: rule.id.clone(),
+        to: about.as_ref().map(|a| a.to.clone()),
+        reverse: about.as_ref().is_some_and(|a| a.reverse),
+        destination: rule.to.clone(),
+        netem: rule.netem.clone(),
+        settings: describe_spec(&rule.netem),
+        expires_at: rule.expires_at.clone(),
+        ttl_remaining: rule.expires_at.as_deref().and_then(|at| time_left(at, now)),
+        pods: about.map(|a| a.pods).unwrap_or_default(),
+        stale: !moved.is_empty(),
+        moved,
+    }
+}
+
+/// The seconds since the epoch of an RFC 3339 UTC time (`2026-01-02T03:04:05.123Z`).
+fn parse_utc(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || !s.ends_with('Z') {
+        return None;
+    }
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok()
+}
+
+/// Time left until `expires_at`, in whole seconds, as the agent words it ("9m58s").
+fn time_left(expires_at: &str, now: SystemTime) -> Option<String> {
+    let at = parse_utc(expires_at)?;
+    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    Some(format_duration(Duration::from_secs(at.saturating_sub(now))))
 }
 
 /// The `status` document: `{"items": [...]}`.
@@ -118,8 +213,13 @@ pub struct StatusList {
     pub items: Vec<StatusItem>,
 }
 
-/// Builds the `status` document from the fan-out's outcomes.
-pub fn status_list(outcomes: &[Outcome<NetemState>]) -> StatusList {
+/// Builds the `status` document from the fan-out's outcomes; `current` (every pod's IP
+/// now, if read) tells which rules are stale, `now` their time left.
+pub fn status_list(
+    outcomes: &[Outcome<NetemState>],
+    current: Option<&Addresses>,
+    now: SystemTime,
+) -> StatusList {
     let items = outcomes
         .iter()
         .map(|o| {
@@ -142,6 +242,7 @@ pub fn status_list(outcomes: &[Outcome<NetemState>]) -> StatusList {
                 expires_at: None,
                 ttl_remaining: None,
                 error: None,
+                rules: Vec::new(),
             };
             match &o.result {
                 Ok(s) => {
@@ -152,6 +253,11 @@ pub fn status_list(outcomes: &[Outcome<NetemState>]) -> StatusList {
                     item.managed = Some(s.managed);
                     item.expires_at = s.expires_at.clone();
                     item.ttl_remaining = s.ttl_remaining.clone();
+                    item.rules = s
+                        .rules
+                        .iter()
+                        .map(|r| rule_item(r, &p.namespace, current, now))
+                        .collect();
                 }
                 Err(e) => {
                     item.state = "error";
@@ -183,12 +289,13 @@ fn table(list: &StatusList, wide: bool, qualify: bool) -> String {
         "POD",
         "COMPONENT",
         "INTERFACE",
+        "TO",
         "NETEM",
         "TIME LEFT",
         "AGENT",
     ];
     if wide {
-        header.extend(["NODE", "IP", "KIND", "EXPOSED", "IMAGE"]);
+        header.extend(["NODE", "IP", "KIND", "EXPOSED", "IMAGE", "ADDRESSES"]);
     }
     t.set_header(header);
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
@@ -202,26 +309,51 @@ fn table(list: &StatusList, wide: bool, qualify: bool) -> String {
             None => "ok".to_string(),
             Some(e) => e.cause.describe().to_string(),
         };
+        let to = match (&item.error, item.rules.is_empty()) {
+            (Some(_), _) => "-",
+            (None, true) => "all",
+            (None, false) => "all other",
+        };
         let mut row = vec![
-            pod,
+            pod.clone(),
             dash(&item.component),
             dash(&item.interface),
+            to.to_string(),
             dash(&item.settings),
             dash(&item.ttl_remaining),
             agent,
         ];
+        let exposed = if item.exposed { "yes" } else { "no" };
+        let kind = item.agent_kind.map_or("-", |k| k.word());
+        let placement = [
+            dash(&item.node),
+            dash(&item.ip),
+            kind.to_string(),
+            exposed.to_string(),
+            dash(&item.image),
+        ];
         if wide {
-            let exposed = if item.exposed { "yes" } else { "no" };
-            let kind = item.agent_kind.map_or("-", |k| k.word());
-            row.extend([
-                dash(&item.node),
-                dash(&item.ip),
-                kind.to_string(),
-                exposed.to_string(),
-                dash(&item.image),
-            ]);
+            row.extend(placement.clone());
+            row.push("-".to_string());
         }
         t.add_row(row);
+        // One line per rule, under its pod's line.
+        for rule in &item.rules {
+            let mut row = vec![
+                pod.clone(),
+                dash(&item.component),
+                dash(&item.interface),
+                rule_to(rule),
+                rule.settings.clone(),
+                dash(&rule.ttl_remaining),
+                "ok".to_string(),
+            ];
+            if wide {
+                row.extend(placement.clone());
+                row.push(addresses(&rule.destination));
+            }
+            t.add_row(row);
+        }
     }
     let last = t.column_count() - 1;
     for (i, col) in t.column_iter_mut().enumerate() {
@@ -234,6 +366,68 @@ fn table(list: &StatusList, wide: bool, qualify: bool) -> String {
         .join("\n");
     out.push('\n');
     out
+}
+
+/// One note per stale rule, for stderr: which pod's rule, which destination pods moved, and
+/// how to refresh it.
+pub fn stale_notes(list: &StatusList, qualify: bool) -> Vec<String> {
+    let mut notes = Vec::new();
+    for item in &list.items {
+        for rule in item.rules.iter().filter(|r| r.stale) {
+            let pod = if qualify {
+                format!("{}/{}", item.namespace, item.pod)
+            } else {
+                format!("pod/{}", item.pod)
+            };
+            let moved: Vec<&str> = rule.moved.iter().map(|m| m.pod.as_str()).collect();
+            notes.push(format!(
+                "{pod}: the rule to {} holds old addresses of {} (moved or gone): run the \
+                 command that set it again to refresh it",
+                rule.to.as_deref().unwrap_or(&rule.id),
+                moved.join(", ")
+            ));
+        }
+    }
+    notes
+}
+
+/// A rule's TO cell: how its destinations were named (else its id), the way back, and
+/// which pods moved since it was set.
+fn rule_to(rule: &RuleItem) -> String {
+    let mut cell = rule
+        .to
+        .clone()
+        .unwrap_or_else(|| format!("rule {}", rule.id));
+    if rule.reverse {
+        cell += " (way back)";
+    }
+    if rule.stale {
+        let moved: Vec<String> = rule
+            .moved
+            .iter()
+            .map(|m| match &m.now {
+                Some(now) => format!("{} {}->{now}", m.pod, m.was),
+                None => format!("{} gone", m.pod),
+            })
+            .collect();
+        cell += &format!(" STALE: {}", moved.join(", "));
+    }
+    cell
+}
+
+/// A rule's addresses and ports, for `-o wide`: `10.0.0.7/32,10.0.0.8/32 port 20160`.
+fn addresses(d: &Destination) -> String {
+    let cidrs: Vec<String> = d.cidrs.iter().map(ToString::to_string).collect();
+    let mut cell = if cidrs.is_empty() {
+        "any".to_string()
+    } else {
+        cidrs.join(",")
+    };
+    if !d.ports.is_empty() {
+        let ports: Vec<String> = d.ports.iter().map(u16::to_string).collect();
+        cell += &format!(" port {}", ports.join(","));
+    }
+    cell
 }
 
 #[cfg(test)]
@@ -314,11 +508,13 @@ mod tests {
         assert_eq!(describe_state(&foreign), "none");
         foreign.root_qdisc = "tbf".into();
         assert_eq!(describe_state(&foreign), "tbf (not netem)");
+        let rules_only = &with_rules()[0].result;
+        assert_eq!(describe_state(rules_only.as_ref().unwrap()), "none");
     }
 
     #[test]
     fn json_shape_is_pinned() {
-        let json = serde_json::to_value(status_list(&outcomes())).unwrap();
+        let json = serde_json::to_value(status_list(&outcomes(), None, SystemTime::now())).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"items": [
@@ -326,31 +522,39 @@ mod tests {
                  "node": "node-1", "ip": "10.0.0.2", "image": "agent:1", "agent_kind": "sidecar", "exposed": false, "state": "ok",
                  "interface": "eth0", "root_qdisc": "netem", "netem": {"delay": "20ms"},
                  "settings": "delay 20ms", "managed": true,
-                 "expires_at": "2026-01-02T03:04:05Z", "ttl_remaining": "9m58s", "error": null},
+                 "expires_at": "2026-01-02T03:04:05Z", "ttl_remaining": "9m58s", "error": null,
+                 "rules": []},
                 {"namespace": "default", "pod": "basic-pd-1", "component": "pd",
                  "node": "node-1", "ip": "10.0.0.2", "image": "agent:1", "agent_kind": "sidecar", "exposed": false, "state": "error",
                  "interface": null, "root_qdisc": null, "netem": null, "settings": null,
                  "managed": null, "expires_at": null, "ttl_remaining": null,
-                 "error": {"cause": "no-netem", "message": "no sch_netem", "hint": "modprobe"}}
+                 "error": {"cause": "no-netem", "message": "no sch_netem", "hint": "modprobe"},
+                 "rules": []}
             ]})
         );
-        let yaml: serde_json::Value =
-            serde_yaml::from_str(&render(&status_list(&outcomes()), Output::Yaml, false).unwrap())
-                .unwrap();
+        let yaml: serde_json::Value = serde_yaml::from_str(
+            &render(
+                &status_list(&outcomes(), None, SystemTime::now()),
+                Output::Yaml,
+                false,
+            )
+            .unwrap(),
+        )
+        .unwrap();
         assert_eq!(yaml, json);
     }
 
     #[test]
     fn table_and_wide() {
-        let list = status_list(&outcomes());
+        let list = status_list(&outcomes(), None, SystemTime::now());
         let table = render(&list, Output::Table, false).unwrap();
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(
             lines,
             [
-                "POD          COMPONENT   INTERFACE   NETEM        TIME LEFT   AGENT",
-                "basic-pd-0   pd          eth0        delay 20ms   9m58s       ok",
-                "basic-pd-1   pd          -           -            -           kernel without netem",
+                "POD          COMPONENT   INTERFACE   TO    NETEM        TIME LEFT   AGENT",
+                "basic-pd-0   pd          eth0        all   delay 20ms   9m58s       ok",
+                "basic-pd-1   pd          -           -     -            -           kernel without netem",
             ]
         );
         let wide = render(&list, Output::Wide, true).unwrap();
@@ -358,13 +562,118 @@ mod tests {
             wide.lines()
                 .next()
                 .unwrap()
-                .ends_with("NODE     IP         KIND      EXPOSED   IMAGE"),
+                .ends_with("NODE     IP         KIND      EXPOSED   IMAGE     ADDRESSES"),
             "{wide}"
         );
         assert!(wide.contains("default/basic-pd-0"), "{wide}");
         assert!(
             wide.contains("10.0.0.2   sidecar   no        agent:1"),
             "{wide}"
+        );
+    }
+
+    /// basic-pd-0 with a default and two rules: one to basic-tikv-0 (which has moved since)
+    /// with 60 s left, and the way back of a rule basic-tidb-0 set.
+    fn with_rules() -> Vec<Outcome<NetemState>> {
+        let rule = |id: &str, about: serde_json::Value, cidr: &str, expires: Option<&str>| Rule {
+            id: id.into(),
+            to: Destination {
+                cidrs: vec![cidr.parse().unwrap()],
+                ports: vec![20160],
+            },
+            netem: NetemSpec::delay(Duration::from_millis(30)),
+            about,
+            expires_at: expires.map(String::from),
+        };
+        let mut s = state(None);
+        s.root_qdisc = "prio".into();
+        s.ttl_remaining = None;
+        s.rules = vec![
+            rule(
+                "to.pod.basic-tikv-0",
+                serde_json::json!({"to": "pod/basic-tikv-0", "pods": {"basic-tikv-0": "10.0.0.7"}}),
+                "10.0.0.7/32",
+                Some("2026-01-02T03:05:05.250Z"),
+            ),
+            rule(
+                "to.pod.basic-tidb-0",
+                serde_json::json!({"to": "pod/basic-tidb-0", "pods": {"basic-tidb-0": "10.0.0.9"}, "reverse": true}),
+                "10.0.0.9/32",
+                None,
+            ),
+            rule("by-hand", serde_json::Value::Null, "10.1.0.0/16", None),
+        ];
+        vec![Outcome {
+            pod: pod("basic-pd-0"),
+            result: Ok(s),
+        }]
+    }
+
+    #[test]
+    fn rules_one_line_each_with_staleness() {
+        let current: Addresses = [("basic-tikv-0", "10.0.0.12"), ("basic-tidb-0", "10.0.0.9")]
+            .into_iter()
+            .map(|(p, ip)| (("default".to_string(), p.to_string()), Some(ip.to_string())))
+            .collect();
+        let now = UNIX_EPOCH + Duration::from_secs(parse_utc("2026-01-02T03:04:05Z").unwrap());
+        let list = status_list(&with_rules(), Some(&current), now);
+        let table = render(&list, Output::Table, false).unwrap();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "POD          COMPONENT   INTERFACE   TO                                                         NETEM        TIME LEFT   AGENT",
+                "basic-pd-0   pd          eth0        all other                                                  none         -           ok",
+                "basic-pd-0   pd          eth0        pod/basic-tikv-0 STALE: basic-tikv-0 10.0.0.7->10.0.0.12   delay 30ms   1m          ok",
+                "basic-pd-0   pd          eth0        pod/basic-tidb-0 (way back)                                delay 30ms   -           ok",
+                "basic-pd-0   pd          eth0        rule by-hand                                               delay 30ms   -           ok",
+            ]
+        );
+        let wide = render(&list, Output::Wide, false).unwrap();
+        assert!(
+            wide.lines()
+                .nth(2)
+                .unwrap()
+                .ends_with("agent:1   10.0.0.7/32 port 20160"),
+            "{wide}"
+        );
+        let json = serde_json::to_value(&list).unwrap();
+        let rules = &json["items"][0]["rules"];
+        assert_eq!(
+            rules[0],
+            serde_json::json!({"id": "to.pod.basic-tikv-0", "to": "pod/basic-tikv-0", "reverse": false,
+                "destination": {"cidrs": ["10.0.0.7/32"], "ports": [20160]},
+                "netem": {"delay": "30ms"}, "settings": "delay 30ms",
+                "expires_at": "2026-01-02T03:05:05.250Z", "ttl_remaining": "1m",
+                "pods": {"basic-tikv-0": "10.0.0.7"}, "stale": true,
+                "moved": [{"pod": "basic-tikv-0", "was": "10.0.0.7", "now": "10.0.0.12"}]})
+        );
+        assert_eq!(rules[1]["stale"], false);
+        assert_eq!(rules[1]["reverse"], true);
+        assert_eq!(rules[2]["to"], serde_json::Value::Null);
+        assert_eq!(
+            stale_notes(&list, false),
+            [
+                "pod/basic-pd-0: the rule to pod/basic-tikv-0 holds old addresses of basic-tikv-0 \
+              (moved or gone): run the command that set it again to refresh it"
+            ]
+        );
+        // Without the current addresses, nothing is called stale.
+        let unknown = status_list(&with_rules(), None, now);
+        assert!(unknown.items[0].rules.iter().all(|r| !r.stale));
+    }
+
+    #[test]
+    fn utc_times_parse() {
+        assert_eq!(parse_utc("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_utc("2000-03-01T00:00:01.5Z"), Some(951_868_801));
+        assert_eq!(parse_utc("2026-13-01T00:00:00Z"), None);
+        assert_eq!(parse_utc("2026-01-01 00:00:00Z"), None);
+        assert_eq!(parse_utc("soon"), None);
+        let later = UNIX_EPOCH + Duration::from_secs(10);
+        assert_eq!(
+            time_left("1970-01-01T00:00:00Z", later).as_deref(),
+            Some("0s")
         );
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use netem_api::contract::DEFAULT_IMAGE;
+use netem_api::rules::Cidr;
 use netem_api::spec::{Distribution, Percent, Rate, parse_duration, parse_percent, parse_rate};
 
 use crate::target::{Target, WorkloadTarget, parse_target, parse_workload};
@@ -28,6 +29,8 @@ pub mod values;
   kubectl netem inject cluster/basic --yes --wait         the same on TiDB Operator v2
   kubectl netem delay basic-pd-0 20ms                     20 ms on everything basic-pd-0 sends
   kubectl netem delay tc/basic 50ms --jitter 10ms --component tikv --for 10m
+  kubectl netem delay basic-tidb-0 30ms --to-component tikv   only what basic-tidb-0 sends to TiKV
+  kubectl netem partition basic-tikv-0 --from tc/basic        cut one TiKV off the rest, both ways
   kubectl netem status -o wide                            what is in force, pod by pod
   kubectl netem clear --all                               every pod with the agent
   kubectl netem eject tidb-cluster/basic --yes            take the agent out again"
@@ -119,6 +122,13 @@ pub enum Command {
     Eject(EjectArgs),
     /// Set network impairment (delay, loss, ...) on pods that carry the agent.
     Delay(DelayArgs),
+    /// Cut pods off from others: 100 % loss to and from them (a rule, both directions).
+    ///
+    /// The same as `delay SOURCE 0 --loss 100% --to DEST --direction both`. Only the pod
+    /// network is cut: the API server's port-forward reaches the agent over the pod's
+    /// loopback, so status and clear still work. `kubectl netem clear SOURCE --to DEST`
+    /// undoes it, on both sides.
+    Partition(PartitionArgs),
     /// Remove the network impairment from pods that carry the agent.
     Clear(ClearArgs),
     /// Show the netem settings in force on pods that carry the agent.
@@ -257,6 +267,88 @@ pub struct FanoutArgs {
     pub pod_timeout: Duration,
 }
 
+/// Which way a rule applies, between the targeted (source) pods and the destinations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Direction {
+    /// What the sources send to the destinations (the sources' agents).
+    To,
+    /// What the destinations send to the sources (the destination pods' agents).
+    From,
+    /// Both (the agents on both sides).
+    Both,
+}
+
+/// `--to` and its companions: which destinations a rule is for (delay, clear).
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Destinations (a rule instead of all traffic)")]
+pub struct ToArgs {
+    /// Only traffic to these (repeat or comma separate): pods (NAME, pod/NAME),
+    /// tidb-cluster/NAME, statefulset/NAME. Their IPs are resolved now.
+    #[arg(long = "to", value_name = "DEST", value_delimiter = ',', value_parser = parse_target)]
+    pub to: Vec<Target>,
+
+    /// Only traffic to these components (comma separated): of the --to groups, or without
+    /// --to, of the sources' TidbCluster.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub to_component: Vec<String>,
+
+    /// Only traffic to pods matching this label selector (narrows the --to groups, or
+    /// without --to, any pod of the namespace).
+    #[arg(long, value_name = "SELECTOR")]
+    pub to_selector: Option<String>,
+
+    /// Only traffic to these networks, IPv4 or IPv6 (10.0.0.0/16, fd00::/64, 10.0.0.7).
+    #[arg(long, value_name = "CIDR", value_delimiter = ',', value_parser = clap::value_parser!(Cidr))]
+    pub to_cidr: Vec<Cidr>,
+
+    /// Only traffic to these ports (TCP and UDP), alone or with any of the above.
+    #[arg(long, value_name = "PORT", value_delimiter = ',',
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub to_port: Vec<u16>,
+}
+
+/// `partition --from` and its companions: the same destinations as [`ToArgs`], named from
+/// the partitioned pods' point of view.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Cut off from")]
+pub struct FromArgs {
+    /// Cut off from these (repeat or comma separate): pods (NAME, pod/NAME),
+    /// tidb-cluster/NAME, statefulset/NAME.
+    #[arg(long = "from", value_name = "DEST", value_delimiter = ',', value_parser = parse_target)]
+    pub from: Vec<Target>,
+
+    /// From these components (comma separated): of the --from groups, or without --from,
+    /// of the sources' TidbCluster.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub from_component: Vec<String>,
+
+    /// From pods matching this label selector (narrows the --from groups, or without
+    /// --from, any pod of the namespace).
+    #[arg(long, value_name = "SELECTOR")]
+    pub from_selector: Option<String>,
+
+    /// From these networks (with --one-way only: addresses carry no agent to cut the way back).
+    #[arg(long, value_name = "CIDR", value_delimiter = ',', value_parser = clap::value_parser!(Cidr))]
+    pub from_cidr: Vec<Cidr>,
+
+    /// Only these ports of theirs (TCP and UDP; with --one-way only).
+    #[arg(long, value_name = "PORT", value_delimiter = ',',
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub from_port: Vec<u16>,
+}
+
+impl From<&FromArgs> for ToArgs {
+    fn from(f: &FromArgs) -> ToArgs {
+        ToArgs {
+            to: f.from.clone(),
+            to_component: f.from_component.clone(),
+            to_selector: f.from_selector.clone(),
+            to_cidr: f.from_cidr.clone(),
+            to_port: f.from_port.clone(),
+        }
+    }
+}
+
 /// Arguments of `delay`.
 #[derive(Debug, Clone, Args)]
 pub struct DelayArgs {
@@ -313,11 +405,45 @@ pub struct DelayArgs {
     #[arg(long = "for", value_name = "DURATION", value_parser = values::duration)]
     pub ttl: Option<Duration>,
 
+    // Before the destinations: their help heading applies to what follows them.
     #[command(flatten)]
     pub fanout: FanoutArgs,
+
+    #[command(flatten)]
+    pub to: ToArgs,
+
+    /// With destinations: impair what the sources send them (to), what they send the
+    /// sources (from: set on their agents), or both.
+    #[arg(long, value_enum, value_name = "WAY", default_value_t = Direction::To,
+          help_heading = "Destinations (a rule instead of all traffic)")]
+    pub direction: Direction,
 }
 
-/// Arguments of `clear`.
+/// Arguments of `partition`.
+#[derive(Debug, Clone, Args)]
+pub struct PartitionArgs {
+    /// Pods (NAME or pod/NAME), tidb-cluster/NAME or statefulset/NAME to cut off.
+    #[arg(value_name = "TARGET", required = true, num_args = 1.., value_parser = parse_target)]
+    pub targets: Vec<Target>,
+
+    /// Cut only what the targets send (their agents alone); the way back stays open.
+    #[arg(long)]
+    pub one_way: bool,
+
+    /// Let the agents lift the partition by themselves after this long (e.g. 5m).
+    #[arg(long = "for", value_name = "DURATION", value_parser = values::duration)]
+    pub ttl: Option<Duration>,
+
+    // Before the destinations: their help heading applies to what follows them.
+    #[command(flatten)]
+    pub fanout: FanoutArgs,
+
+    #[command(flatten)]
+    pub from: FromArgs,
+}
+
+/// Arguments of `clear`. With destinations (`--to`...), only the rule for them goes: the
+/// one `delay ... --to` or `partition ... --from` set with the same destinations.
 #[derive(Debug, Clone, Args)]
 pub struct ClearArgs {
     /// Pods (NAME or pod/NAME), tidb-cluster/NAME, or v2 cluster/NAME and groups.
@@ -331,6 +457,19 @@ pub struct ClearArgs {
     /// Also remove a root qdisc that is not netem (the agent leaves those alone by default).
     #[arg(long)]
     pub force: bool,
+
+    #[command(flatten)]
+    pub to: ToArgs,
+
+    /// With destinations: remove the sources' rule (to), the destinations' reverse rule
+    /// (from), or both; by default both, the reverse where the destinations' agents have it.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WAY",
+        help_heading = "Destinations (a rule instead of all traffic)"
+    )]
+    pub direction: Option<Direction>,
 
     #[command(flatten)]
     pub fanout: FanoutArgs,
@@ -458,6 +597,74 @@ mod tests {
         assert!(err.to_string().contains("missing unit"), "{err}");
     }
 
+    #[test]
+    fn destinations_arrive_typed() {
+        let cli = Cli::try_parse_from([
+            "kubectl-netem",
+            "delay",
+            "basic-tidb-0",
+            "20ms",
+            "--to",
+            "basic-tikv-0,tc/basic",
+            "--to",
+            "sts/web",
+            "--to-cidr",
+            "10.0.0.0/16,fd00::/64",
+            "--to-port",
+            "20160",
+            "--direction",
+            "both",
+        ])
+        .unwrap();
+        let Command::Delay(d) = cli.command else {
+            panic!("not delay")
+        };
+        assert_eq!(d.targets, [Target::Pod("basic-tidb-0".into())]);
+        assert_eq!(
+            d.to.to,
+            [
+                Target::Pod("basic-tikv-0".into()),
+                Target::TidbCluster("basic".into()),
+                Target::StatefulSet("web".into())
+            ]
+        );
+        assert_eq!(d.to.to_cidr[1].to_string(), "fd00::/64");
+        assert_eq!(d.to.to_port, [20160]);
+        assert_eq!(d.direction, Direction::Both);
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["kubectl-netem", "delay", "basic-pd-0", "20ms"];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args)
+        };
+        for (bad, why) in [
+            (&["--to-cidr", "10.0.0.1/16"][..], "host bits"),
+            (&["--to-port", "0"], "--to-port"),
+            (&["--to", "deployment/web"], "unknown kind"),
+            (&["--direction", "sideways"], "--direction"),
+        ] {
+            let err = parse(bad).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad:?}: {err}");
+        }
+        let cli = Cli::try_parse_from([
+            "kubectl-netem",
+            "partition",
+            "basic-tikv-0",
+            "--from",
+            "tc/basic",
+            "--from-component",
+            "pd,tidb",
+            "--one-way",
+        ])
+        .unwrap();
+        let Command::Partition(p) = cli.command else {
+            panic!("not partition")
+        };
+        let to = ToArgs::from(&p.from);
+        assert_eq!(to.to, [Target::TidbCluster("basic".into())]);
+        assert_eq!(to.to_component, ["pd", "tidb"]);
+        assert!(p.one_way);
+    }
+
     mod no_panic {
         use super::*;
         use proptest::prelude::*;
@@ -476,6 +683,12 @@ mod tests {
             (&["delay", "basic-pd-0", "20ms"], "--distribution"),
             (&["delay", "basic-pd-0", "20ms"], "--pod-timeout"),
             (&["delay", "basic-pd-0", "20ms"], "--parallel"),
+            (&["delay", "basic-pd-0", "20ms"], "--to"),
+            (&["delay", "basic-pd-0", "20ms"], "--to-cidr"),
+            (&["delay", "basic-pd-0", "20ms"], "--to-port"),
+            (&["delay", "basic-pd-0", "20ms"], "--direction"),
+            (&["partition", "basic-pd-0"], "--from-cidr"),
+            (&["clear", "basic-pd-0"], "--to"),
             (&["status"], "--request-timeout"),
             (&["inject", "tc/basic"], "--image"),
             (&["inject", "tc/basic"], "--timeout"),

@@ -1,4 +1,6 @@
-//! `kubectl netem delay TARGET... DURATION [flags]`: set netem on every selected pod.
+//! `kubectl netem delay TARGET... DURATION [flags] [--to DEST... [--direction WAY]]`: set
+//! netem on every selected pod, for all its traffic or, with destinations, as a rule for
+//! the traffic to them ([`crate::rule_calls`]).
 
 use std::process::ExitCode;
 
@@ -7,16 +9,50 @@ use netem_api::wire::NetemState;
 
 use crate::agent_client::AgentCall;
 use crate::calls;
-use crate::cli::{ConnectionArgs, DelayArgs};
+use crate::cli::{ConnectionArgs, DelayArgs, Direction};
 use crate::connect::connect;
+use crate::destinations::Destinations;
 use crate::pods::{self, MissingAgent};
 use crate::report::{describe_spec, describe_state};
+use crate::rule_calls;
 
 /// Validates the settings, resolves the pods (both before any change), then sets the
 /// settings on every pod's agent.
 pub async fn run(conn: &ConnectionArgs, args: &DelayArgs) -> anyhow::Result<ExitCode> {
     let spec = spec_from_args(args).map_err(|e| anyhow::anyhow!("{}", flag_error(&e)))?;
+    let dest = Destinations::new(&args.to, "--to");
+    if dest.is_empty() && args.direction != Direction::To {
+        anyhow::bail!(
+            "--direction needs destinations (--to, --to-component, --to-selector); nothing was changed"
+        );
+    }
     let kube = connect(conn).await?;
+    if !dest.is_empty() {
+        let sides = rule_calls::resolve(
+            &kube,
+            &args.targets,
+            &args.fanout,
+            &dest,
+            args.direction != Direction::From,
+        )
+        .await?;
+        let plan = rule_calls::plan_set(
+            &sides.sources,
+            &sides.source_name,
+            &sides.dest,
+            &spec,
+            args.direction,
+            dest.flag,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
+        let what = format!(
+            "{} to {}{}",
+            describe_spec(&spec),
+            sides.dest.name.expression(),
+            rule_calls::direction_words(args.direction)
+        );
+        return Ok(rule_calls::run(&kube, plan, &args.fanout, "delay", &what).await);
+    }
     let selection = pods::resolve(
         &kube.client,
         &kube.namespace,

@@ -14,6 +14,7 @@ mod completions;
 mod delay;
 mod eject;
 mod inject;
+mod partition;
 mod status;
 
 /// Runs the parsed command line; the exit code reports partial failures.
@@ -31,6 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inject(args) => inject::run(&cli.conn, &args).await,
         Command::Eject(args) => eject::run(&cli.conn, &args).await,
         Command::Delay(args) => delay::run(&cli.conn, &args).await,
+        Command::Partition(args) => partition::run(&cli.conn, &args).await,
         Command::Clear(args) => clear::run(&cli.conn, &args).await,
         Command::Status(args) => status::run(&cli.conn, &args).await,
     }

@@ -53,11 +53,35 @@ pub async fn run(conn: &ConnectionArgs, args: &StatusArgs) -> anyhow::Result<Exi
         &AgentCall::Get,
     )
     .await;
-    let list = report::status_list(&outcomes);
+    // Rules hold the IPs their destination pods had: one list call tells which moved.
+    let records_pods = outcomes.iter().any(|o| {
+        o.result
+            .as_ref()
+            .is_ok_and(|s| s.rules.iter().any(|r| !r.about.is_null()))
+    });
+    let current = if records_pods {
+        let ns = (!args.all_namespaces).then_some(kube.namespace.as_str());
+        match pods::addresses(&kube.client, ns).await {
+            Ok(current) => Some(current),
+            Err(e) => {
+                eprintln!(
+                    "note: cannot tell whether rules are stale: {}",
+                    crate::errors::render(&e)
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let list = report::status_list(&outcomes, current.as_ref(), std::time::SystemTime::now());
     print!(
         "{}",
         report::render(&list, args.output, args.all_namespaces)?
     );
+    for note in report::stale_notes(&list, args.all_namespaces) {
+        eprintln!("note: {note}");
+    }
     for line in fanout::failure_lines(&outcomes, args.all_namespaces) {
         eprintln!("{line}");
     }

@@ -64,7 +64,7 @@ pub async fn resolve(
         &kube.namespace,
         std::slice::from_ref(target),
         filter,
-        MissingAgent::Any,
+        MissingAgent::Keep,
     )
     .await?;
     let api: Api<Pod> = Api::namespaced(kube.client.clone(), &kube.namespace);

@@ -42,7 +42,7 @@ async fn kubectl_complete(env: &Env, words: &[&str]) -> Vec<String> {
 pub async fn kubectl_completes_subcommands_flags_and_cluster_names() {
     let env = basic_cluster().await;
     let subs = kubectl_complete(&env, &[""]).await;
-    for sub in ["inject", "eject", "delay", "clear", "status"] {
+    for sub in ["inject", "eject", "delay", "partition", "clear", "status"] {
         assert!(
             subs.contains(&sub.to_string()),
             "{sub} missing from {subs:?}"
@@ -59,7 +59,7 @@ pub async fn kubectl_completes_subcommands_flags_and_cluster_names() {
     );
 
     let flags = kubectl_complete(&env, &["delay", "basic-pd-0", "--di"]).await;
-    assert_eq!(flags, vec!["--distribution", ":4"]);
+    assert_eq!(flags, vec!["--distribution", "--direction", ":4"]);
 
     let workloads = kubectl_complete(&env, &["inject", ""]).await;
     assert!(
@@ -82,4 +82,7 @@ pub async fn kubectl_completes_subcommands_flags_and_cluster_names() {
     .ok();
     let after = kubectl_complete(&env, &["delay", "basic-"]).await;
     assert_eq!(after, vec!["basic-pd-0", ":4"]);
+    // Destinations need no agent: every pod is offered.
+    let to = kubectl_complete(&env, &["delay", "basic-pd-0", "20ms", "--to", "basic-t"]).await;
+    assert_eq!(to, vec!["basic-tidb-0", "basic-tikv-0", ":4"]);
 }

@@ -216,6 +216,7 @@ pub async fn status_json_shape_is_pinned() {
         "expires_at",
         "ttl_remaining",
         "error",
+        "rules",
     ]
     .into_iter()
     .map(String::from)

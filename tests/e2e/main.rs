@@ -13,6 +13,7 @@ mod expose;
 mod inject;
 mod manifest;
 mod proxy;
+mod rules;
 mod support;
 mod terminal;
 mod v2;
@@ -34,6 +35,9 @@ netem_harness::main! {
     [Root] async delay::after_inject_the_everyday_commands_reach_every_pod,
     [Root] async ephemeral::ephemeral_agents_join_running_pods_without_a_restart,
     [Root] async ephemeral::ephemeral_refusals_change_nothing,
+    [Root] async rules::both_ways_reaches_both_sides_and_names_each_pod,
+    [Root] async rules::clear_to_removes_one_rule_on_both_sides,
+    [Root] async rules::destination_mistakes_change_nothing,
     [Root] async expose::exposed_agents_answer_on_the_pod_ip_and_default_ones_do_not,
     [Root] async inject::inject_rolls_pods_with_the_agent_and_eject_restores_the_spec,
     [Root] async inject::another_image_updates_the_agent_in_place_and_user_containers_stay,

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The test cluster on the real kernel (issue 3, item 4), one boot: netem-testcluster with the
-# real static agent, the real kubectl-netem and kubectl, the story inject -> delay basic-pd-0
-# 20ms -> ping from the node shows it -> status -> clear -> eject -> spec as before
-# (tests/vm/guest/cluster.sh), then the same on TiDB Operator v2: inject cluster/basic ->
-# delay pdgroup/pd 20ms -> ping -> eject -> group specs as before (guest/cluster-v2.sh).
-# Exit status 0 iff every check passed.
+# The test cluster on the real kernel, three boots of netem-testcluster with the real static
+# agent, the real kubectl-netem and kubectl: the story inject -> delay basic-pd-0 20ms -> ping
+# from the node shows it -> status -> clear -> eject -> spec as before (issue 3, item 4;
+# tests/vm/guest/cluster.sh), then the same on TiDB Operator v2 (guest/cluster-v2.sh); rules
+# between pods (issue 10, item 7; tests/vm/guest/cluster-rules.sh); every command of the docs
+# (tests/vm/guest/docs.sh). Exit status 0 iff every check passed.
 # Builds the debug plugin and test cluster into ${CARGO_TARGET_DIR:-target}; the agent as
 # build-agent.sh does. Environment: see build-agent.sh and run.sh.
 set -euo pipefail
@@ -19,7 +19,11 @@ echo "cluster-tier: binaries built/checked in $(($(date +%s) - start)) s" >&2
 NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/cluster.sh" \
     "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl" \
     "$here/guest/cluster-v2.sh:/guest/cluster-v2.sh"
-# Second boot: every `kubectl netem` command the README and docs show must work as written.
+# Second boot: per-destination rules (issue 10, item 7): delay --to, --direction both,
+# partition, clear, staleness; ping between pods and tc in a pod's netns agree with status.
+NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/cluster-rules.sh" \
+    "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl"
+# Third boot: every `kubectl netem` command the README and docs show must work as written.
 commands=$(mktemp)
 trap 'rm -f "$commands"' EXIT
 "$repo/tests/docs/commands.sh" >"$commands"
