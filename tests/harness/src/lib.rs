@@ -167,7 +167,7 @@ pub fn block_on<F: std::future::Future<Output = ()>>(test: F) {
 
 /// The `main` of a test binary: every test listed once with what it needs.
 ///
-/// ```ignore
+/// ```text
 /// netem_harness::main! {
 ///     [Root] async inject::dry_run_prints_the_patch,
 ///     [Root, Kubectl] async complete::through_kubectl,
