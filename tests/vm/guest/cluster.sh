@@ -25,6 +25,10 @@ node_rtt() {
     echo "${out:-none}"
 }
 delay_ok() { is "$1 >= $2 - 1 && $1 <= $2 * 1.1 + 2"; }
+# back_to RTT BASE: RTT within 3 ms of the baseline: far from any delay the story sets (20 ms
+# and up), wide enough for the TCG guest's own jitter on a busy host (a 20-ping average has
+# drifted 1 ms from its baseline with nothing set).
+back_to() { is "${1/none/99} - $2 < 3 && $2 - ${1/none/99} < 3"; }
 
 spec_before=$(k get tc basic -o json | jq -cS .spec)
 verdict "kubectl sees the cluster" "node netns $NODE, pods: $(k get pods -o name | tr '\n' ' ')" \
@@ -60,7 +64,7 @@ verdict "status lists it" "" eval 'echo "$st" | grep -E "^basic-pd-0 .*20ms" >/d
 echo "== clear"
 kn clear basic-pd-0 2>&1
 r=$(node_rtt "$IP" 20)
-verdict "ping back to baseline" "rtt $r ms, baseline $BASE ms" is "${r/none/99} - $BASE < 1 && $BASE - ${r/none/99} < 1"
+verdict "ping back to baseline" "rtt $r ms, baseline $BASE ms" back_to "$r" "$BASE"
 
 echo "== delay basic-pd-0 30ms --for 4s: the agent clears it by itself"
 kn delay basic-pd-0 30ms --for 4s 2>&1
@@ -73,7 +77,7 @@ verdict "ping shows the timed delay" "rtt $r ms = baseline $BASE + $added ms (wa
 sleep 4.5
 r=$(node_rtt "$IP" 20)
 verdict "after --for ran out, ping is back to baseline" "rtt $r ms, baseline $BASE ms" \
-    is "${r/none/99} - $BASE < 1 && $BASE - ${r/none/99} < 1"
+    back_to "$r" "$BASE"
 
 echo "== eject"
 kn eject tc/basic --yes --wait --timeout 120s 2>&1 | tail -5
