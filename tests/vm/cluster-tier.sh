@@ -3,7 +3,10 @@
 # real static agent, the real kubectl-netem and kubectl, the story inject -> delay basic-pd-0
 # 20ms -> ping from the node shows it -> status -> clear -> eject -> spec as before
 # (tests/vm/guest/cluster.sh), then the same on TiDB Operator v2: inject cluster/basic ->
-# delay pdgroup/pd 20ms -> ping -> eject -> group specs as before (guest/cluster-v2.sh).
+# delay pdgroup/pd 20ms -> ping -> eject -> group specs as before (guest/cluster-v2.sh), then
+# the other ways in (guest/cluster-paths.sh): inject --ephemeral with no pod restart, a manifest
+# from inject -f applied with the agent in it, and --expose reachable on the pod IP while the
+# default agent is not.
 # Exit status 0 iff every check passed.
 # Builds the debug plugin and test cluster into ${CARGO_TARGET_DIR:-target}; the agent as
 # build-agent.sh does. Environment: see build-agent.sh and run.sh.
@@ -18,7 +21,7 @@ kubectl=$(command -v kubectl) || { echo "cluster-tier: kubectl not found" >&2; e
 echo "cluster-tier: binaries built/checked in $(($(date +%s) - start)) s" >&2
 NETEM_VM_TIMEOUT=${NETEM_VM_TIMEOUT:-300} "$here/run.sh" "$here/guest/cluster.sh" \
     "$bin/kubectl-netem" "$bin/netem-testcluster" "$agent" "$kubectl" \
-    "$here/guest/cluster-v2.sh:/guest/cluster-v2.sh"
+    "$here/guest/cluster-v2.sh:/guest/cluster-v2.sh" "$here/guest/cluster-paths.sh:/guest/cluster-paths.sh"
 # Second boot: every `kubectl netem` command the README and docs show must work as written.
 commands=$(mktemp)
 trap 'rm -f "$commands"' EXIT

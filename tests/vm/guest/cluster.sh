@@ -95,4 +95,9 @@ cat /tmp/cluster.log
 . /guest/cluster-v2.sh
 echo "== v2 test cluster log"
 cat /tmp/c2/log
+
+# The other ways in: --ephemeral, -f MANIFEST | kubectl apply, --expose.
+. /guest/cluster-paths.sh
+echo "== paths test cluster log"
+cat /tmp/c3/log
 summary
