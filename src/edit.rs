@@ -308,12 +308,23 @@ async fn finish(
 ) -> anyhow::Result<ExitCode> {
     if opts.wait {
         target.wait(kube, plan, edit, opts).await?;
-    } else if !plan.is_noop() && target.restarts_pods() {
-        eprintln!("the pods restart in the background; add --wait to wait for them");
     } else if !plan.is_noop() {
-        eprintln!("the agents start in the background; add --wait to wait until they answer");
+        eprintln!("{}", background_hint(edit, target.restarts_pods()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Without `--wait`: what goes on after the command returns, and how to wait for it.
+fn background_hint(edit: &Edit, restarts_pods: bool) -> &'static str {
+    match (edit, restarts_pods) {
+        (_, true) => "the pods restart in the background; add --wait to wait for them",
+        (Edit::Inject { .. }, false) => {
+            "the agents start in the background; add --wait to wait until they answer"
+        }
+        (Edit::Eject, false) => {
+            "the agents stop in the background; add --wait to wait until they have exited"
+        }
+    }
 }
 
 /// `1 pod`, `3 pods`.
@@ -330,4 +341,22 @@ fn capitalise(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn background_hint_says_what_goes_on() {
+        let inject = Edit::Inject {
+            image: "agent:1".into(),
+            expose: false,
+        };
+        assert!(background_hint(&inject, true).starts_with("the pods restart"));
+        assert!(background_hint(&Edit::Eject, true).starts_with("the pods restart"));
+        // Ephemeral agents: no restart; inject starts them, eject stops them.
+        assert!(background_hint(&inject, false).starts_with("the agents start"));
+        assert!(background_hint(&Edit::Eject, false).starts_with("the agents stop"));
+    }
 }

@@ -26,6 +26,9 @@ struct Args {
     /// agent already (for benchmarks).
     #[arg(long)]
     pods: Option<u32>,
+    /// With --pods: the pods start without the agent (to time `inject`).
+    #[arg(long, requires = "pods")]
+    no_agents: bool,
     /// Latency added to every API request, e.g. 5ms.
     #[arg(long, default_value = "0", value_parser = parse_latency)]
     latency: Duration,
@@ -72,7 +75,12 @@ async fn main() -> anyhow::Result<()> {
         cluster.add_namespace(&args.namespace, &[]);
     }
     let seed: Vec<serde_json::Value> = match (args.pods, args.scenario.as_str()) {
-        (Some(n), _) => vec![tidb::tidbcluster_with_agents(&args.namespace, "basic", n)],
+        (Some(n), _) => vec![tidb::tidbcluster_with_pods(
+            &args.namespace,
+            "basic",
+            n,
+            !args.no_agents,
+        )],
         (None, "basic") => vec![basic_tidbcluster(&args.namespace, "basic")],
         (None, "basic-v2") => basic_v2_cluster(&args.namespace, "basic"),
         (None, "none") => Vec::new(),

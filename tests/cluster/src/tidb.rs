@@ -156,6 +156,12 @@ pub fn desired_statefulset(tc: &Value, component: &str, spec: &Value) -> Value {
 /// A TidbCluster with `pods` pods in total (pd 1, tidb 1, the rest tikv), every component
 /// already carrying the agent: the benchmark's cluster.
 pub fn tidbcluster_with_agents(ns: &str, name: &str, pods: u32) -> Value {
+    tidbcluster_with_pods(ns, name, pods, true)
+}
+
+/// A TidbCluster with `pods` pods in total (pd 1, tidb 1, the rest tikv); with `agents`,
+/// every component carries the agent already, else none does (to time `inject`).
+pub fn tidbcluster_with_pods(ns: &str, name: &str, pods: u32, agents: bool) -> Value {
     let mut tc = basic_tidbcluster(ns, name);
     let (pd, tidb, tikv) = match pods {
         0 => (0, 0, 0),
@@ -169,10 +175,12 @@ pub fn tidbcluster_with_agents(ns: &str, name: &str, pods: u32) -> Value {
             continue;
         }
         tc["spec"][c]["replicas"] = json!(n);
-        // Exactly what `inject` writes: the one definition in netem-api.
-        tc["spec"][c]["additionalContainers"] =
-            json!([contract::container(contract::DEFAULT_IMAGE)]);
-        tc["spec"][c]["additionalVolumes"] = json!([contract::volume()]);
+        if agents {
+            // Exactly what `inject` writes: the one definition in netem-api.
+            tc["spec"][c]["additionalContainers"] =
+                json!([contract::container(contract::DEFAULT_IMAGE)]);
+            tc["spec"][c]["additionalVolumes"] = json!([contract::volume()]);
+        }
     }
     tc
 }
@@ -206,5 +214,28 @@ mod tests {
             tidb["spec"]["template"]["spec"]["containers"][0]["name"],
             "slowlog"
         );
+    }
+
+    #[test]
+    fn n_pods_with_or_without_agents() {
+        let replicas = |tc: &Value| -> Vec<u64> {
+            ["pd", "tidb", "tikv"]
+                .iter()
+                .map(|c| tc["spec"][c]["replicas"].as_u64().unwrap_or(0))
+                .collect()
+        };
+        let with = tidbcluster_with_pods("default", "basic", 10, true);
+        assert_eq!(replicas(&with), [1, 1, 8]);
+        assert_eq!(with, tidbcluster_with_agents("default", "basic", 10));
+        assert_eq!(
+            with["spec"]["tikv"]["additionalContainers"][0]["name"],
+            "netem-agent"
+        );
+        let without = tidbcluster_with_pods("default", "basic", 10, false);
+        assert_eq!(replicas(&without), [1, 1, 8]);
+        for c in ["pd", "tidb", "tikv"] {
+            assert!(without["spec"][c]["additionalContainers"].is_null(), "{c}");
+            assert!(without["spec"][c]["additionalVolumes"].is_null(), "{c}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 # TiDB Operator v2 (core.pingcap.com/v1alpha1, the test cluster's v2 operator model, pods made
 # directly from each group's pod overlay): inject cluster/basic -> delay the PD group's pod
 # 20ms -> ping from the node shows it -> status -> clear -> eject -> every group spec exactly
-# as before. Uses lib.sh's helpers and cluster.sh's node_rtt/delay_ok; ~20 s.
+# as before. Uses lib.sh's helpers and cluster.sh's node_rtt/delay_ok/back_to; ~20 s.
 
 echo "== TiDB Operator v2: netem-testcluster --scenario basic-v2"
 mkdir -p /tmp/c2
@@ -45,7 +45,7 @@ verdict "v2: status cluster/basic lists it" "" eval 'echo "$st" | grep -E "^$PD 
 echo "== clear cluster/basic"
 kn clear cluster/basic 2>&1
 r=$(node_rtt "$IP" 20)
-verdict "v2: ping back to baseline" "rtt $r ms, baseline $BASE ms" is "${r/none/99} - $BASE < 1 && $BASE - ${r/none/99} < 1"
+verdict "v2: ping back to baseline" "rtt $r ms, baseline $BASE ms" back_to "$r" "$BASE"
 
 echo "== eject cluster/basic"
 kn eject cluster/basic --yes --wait --timeout 120s 2>&1 | tail -5

@@ -25,6 +25,10 @@ node_rtt() {
     echo "${out:-none}"
 }
 delay_ok() { is "$1 >= $2 - 1 && $1 <= $2 * 1.1 + 2"; }
+# back_to RTT BASE: RTT within 3 ms of the baseline: far from any delay the story sets (20 ms
+# and up), wide enough for the TCG guest's own jitter on a busy host (a 20-ping average has
+# drifted 1 ms from its baseline with nothing set).
+back_to() { is "${1/none/99} - $2 < 3 && $2 - ${1/none/99} < 3"; }
 
 spec_before=$(k get tc basic -o json | jq -cS .spec)
 verdict "kubectl sees the cluster" "node netns $NODE, pods: $(k get pods -o name | tr '\n' ' ')" \
@@ -60,7 +64,7 @@ verdict "status lists it" "" eval 'echo "$st" | grep -E "^basic-pd-0 .*20ms" >/d
 echo "== clear"
 kn clear basic-pd-0 2>&1
 r=$(node_rtt "$IP" 20)
-verdict "ping back to baseline" "rtt $r ms, baseline $BASE ms" is "${r/none/99} - $BASE < 1 && $BASE - ${r/none/99} < 1"
+verdict "ping back to baseline" "rtt $r ms, baseline $BASE ms" back_to "$r" "$BASE"
 
 # 10 s: long enough for status and ping to run on a loaded TCG guest before it runs out.
 echo "== delay basic-pd-0 30ms --for 10s: the agent clears it by itself"
@@ -78,7 +82,7 @@ for _ in $(seq 100); do
 done
 r=$(node_rtt "$IP" 20)
 verdict "after --for ran out, ping is back to baseline" "rtt $r ms, baseline $BASE ms" \
-    is "${r/none/99} - $BASE < 1 && $BASE - ${r/none/99} < 1"
+    back_to "$r" "$BASE"
 
 echo "== eject"
 kn eject tc/basic --yes --wait --timeout 120s 2>&1 | tail -5
@@ -96,4 +100,9 @@ cat /tmp/cluster.log
 . /guest/cluster-v2.sh
 echo "== v2 test cluster log"
 cat /tmp/c2/log
+
+# The other ways in: --ephemeral, -f MANIFEST | kubectl apply, --expose.
+. /guest/cluster-paths.sh
+echo "== paths test cluster log"
+cat /tmp/c3/log
 summary
