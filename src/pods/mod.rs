@@ -79,7 +79,7 @@ impl AgentKind {
 /// The agent of a pod: (kind, container name, image, declared ports). A sidecar (a plain
 /// container or a native sidecar, i.e. an init container that keeps running) named
 /// `netem-agent` comes first; otherwise the newest running ephemeral agent
-/// (`netem-agent-N`), else the newest one.
+/// (`netem-agent-N`), else the newest one that did not exit 0 (stopped by eject).
 fn find_agent(pod: &Pod) -> Option<(AgentKind, String, String, Vec<i32>)> {
     let spec = pod.spec.as_ref()?;
     let ports = |p: &Option<Vec<k8s_openapi::api::core::v1::ContainerPort>>| {
@@ -94,18 +94,28 @@ fn find_agent(pod: &Pod) -> Option<(AgentKind, String, String, Vec<i32>)> {
         let image = c.image.clone().unwrap_or_default();
         return Some((AgentKind::Sidecar, c.name.clone(), image, ports(&c.ports)));
     }
-    let running = |name: &str| {
+    let state = |name: &str| {
         pod.status
             .as_ref()
             .and_then(|s| s.ephemeral_container_statuses.as_ref())
             .into_iter()
             .flatten()
-            .any(|st| st.name == name && st.state.as_ref().is_some_and(|s| s.running.is_some()))
+            .find(|st| st.name == name)
+            .and_then(|st| st.state.clone())
+    };
+    let running = |name: &str| state(name).is_some_and(|s| s.running.is_some());
+    // An ephemeral agent that exited 0 was stopped on purpose (`eject --ephemeral`): it is
+    // not the pod's agent any more. One that failed still is, so its trouble is shown.
+    let stopped = |name: &str| {
+        state(name)
+            .and_then(|s| s.terminated)
+            .is_some_and(|t| t.exit_code == 0)
     };
     spec.ephemeral_containers
         .iter()
         .flatten()
         .filter_map(|c| contract::ephemeral_index(&c.name).map(|n| (n, c)))
+        .filter(|(_, c)| !stopped(&c.name))
         .max_by_key(|(n, c)| (running(&c.name), *n))
         .map(|(_, c)| {
             let image = c.image.clone().unwrap_or_default();

@@ -83,13 +83,19 @@ fn ephemeral_agents_count_newest_running_first() {
     assert_eq!(info.agent_image.as_deref(), Some("agent:1"));
     assert_eq!(info.agent_trouble, None);
     assert!(info.logs_hint().ends_with("-c netem-agent-1"));
-    // None runs: the newest, with why it does not.
+    // None runs: the newest that failed, with why; one stopped by eject (exit 0) is gone.
+    let failed = serde_json::json!({"terminated": {"exitCode": 3, "reason": "Error"}});
+    let info = pod_info(&p(vec![
+        status("netem-agent-1", failed),
+        status("netem-agent-2", done.clone()),
+    ]));
+    assert_eq!(info.agent_container, "netem-agent-1");
+    assert_eq!(info.agent_trouble.as_deref(), Some("terminated: Error"));
     let info = pod_info(&p(vec![
         status("netem-agent-1", done.clone()),
         status("netem-agent-2", done),
     ]));
-    assert_eq!(info.agent_container, "netem-agent-2");
-    assert_eq!(info.agent_trouble.as_deref(), Some("terminated: Completed"));
+    assert!(!info.has_agent(), "every ephemeral agent was stopped");
     // A sidecar agent wins over ephemeral ones.
     let mut both = p(vec![status("netem-agent-1", running)]);
     both.spec.as_mut().unwrap().containers.push(Container {
