@@ -17,15 +17,9 @@ set -euo pipefail
 CONNS=${CONNS:-1000}
 PROFILE=${PROFILE:-release}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-if [[ -z ${AGENT:-} ]]; then
-    if [[ $PROFILE == release ]]; then
-        AGENT=$("$ROOT/tests/vm/build-agent.sh")
-    else
-        (cd "$ROOT" && cargo build -q -p netem-agent --bin netem-agent >&2)
-        AGENT=$TARGET/debug/netem-agent
-    fi
-fi
+# shellcheck source=tests/bench/lib.sh
+. "$ROOT/tests/bench/lib.sh"
+bench_agent
 NS=agent-stall-$$
 work=$(mktemp -d)
 cleanup() {
