@@ -104,6 +104,10 @@ pub trait EditTarget {
     fn apply(&mut self, edit: &Edit) -> impl Future<Output = anyhow::Result<Plan>>;
     /// The pods of each slot, for `--wait`.
     fn groups(&self, slots: &[Slot]) -> Vec<Group>;
+    /// How the roller restarts them, for the summary.
+    fn pace(&self) -> &'static str {
+        "one at a time"
+    }
     /// Whether the edit restarts pods (asked for first); an ephemeral agent joins running
     /// pods without restarting them.
     fn restarts_pods(&self) -> bool {
@@ -230,9 +234,10 @@ fn print_summary(target: &impl EditTarget, plan: &Plan, edit: &Edit, dry_run: bo
     } else if !plan.is_noop() {
         let verb = if dry_run { "would restart" } else { "restarts" };
         eprintln!(
-            "{} {verb} {}, one at a time.",
+            "{} {verb} {}, {}.",
             capitalise(target.roller()),
-            pods(restarts(target, plan))
+            pods(restarts(target, plan)),
+            target.pace()
         );
         for warning in target.warnings() {
             eprintln!("warning: {warning}");

@@ -349,6 +349,10 @@ impl EditTarget for Groups {
         "TiDB Operator"
     }
 
+    fn pace(&self) -> &'static str {
+        "one at a time in each group"
+    }
+
     fn preflight(&self, _force: bool) -> anyhow::Result<()> {
         let (host, rest): (Vec<&Member>, Vec<&Member>) = self.members.iter().partition(|m| {
             preflight::host_network(&m.object.obj, std::slice::from_ref(&m.slot)).is_err()
