@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use clap::{ArgAction, Command};
 use k8s_openapi::api::{apps::v1::StatefulSet, core::v1::Pod};
 use kube::api::{Api, DynamicObject, ListParams};
-use kube::discovery::ApiResource;
 
 use crate::cli::ConnectionArgs;
 
@@ -200,15 +199,9 @@ async fn remote(
                 .map(|n| format!("statefulset/{n}")),
         );
     }
-    let tc = ApiResource {
-        group: "pingcap.com".into(),
-        version: "v1alpha1".into(),
-        api_version: "pingcap.com/v1alpha1".into(),
-        kind: "TidbCluster".into(),
-        plural: "tidbclusters".into(),
-    };
+    let tc = crate::v1::tidbcluster_resource();
     // A cluster without the TidbCluster CRD simply has none to offer.
-    if let Ok(list) = Api::<DynamicObject>::namespaced_with(kube.client, ns, &tc)
+    if let Ok(list) = Api::<DynamicObject>::namespaced_with(kube.client.clone(), ns, &tc)
         .list(&ListParams::default())
         .await
     {
@@ -217,6 +210,19 @@ async fn remote(
                 .into_iter()
                 .filter_map(|o| o.metadata.name)
                 .map(|n| format!("tidb-cluster/{n}")),
+        );
+    }
+    // TiDB Operator v2 clusters, where its CRDs are served.
+    let v2 = crate::v2::cluster_resource();
+    if let Ok(list) = Api::<DynamicObject>::namespaced_with(kube.client, ns, &v2)
+        .list(&ListParams::default())
+        .await
+    {
+        out.extend(
+            list.items
+                .into_iter()
+                .filter_map(|o| o.metadata.name)
+                .map(|n| format!("cluster/{n}")),
         );
     }
     Ok(filter(out, partial))

@@ -23,6 +23,7 @@ mod report;
 mod rollout;
 mod rule_calls;
 mod target;
+mod v1;
 mod v2;
 mod workload;
 

@@ -18,6 +18,7 @@
 //! of [`KNOWN`] kinds only supplies what discovery cannot (the component label value) and the
 //! spellings accepted before anything is contacted.
 
+use kube::core::ApiResource;
 use serde_json::Value;
 
 /// The API group.
@@ -176,6 +177,17 @@ pub fn component_of(kind: &str, group: &Value) -> String {
 /// The `Cluster` a group belongs to (`spec.cluster.name`).
 pub fn cluster_of(group: &Value) -> Option<&str> {
     group.pointer("/spec/cluster/name").and_then(Value::as_str)
+}
+
+/// The `Cluster` resource, for dynamic API calls.
+pub fn cluster_resource() -> ApiResource {
+    ApiResource {
+        group: GROUP.into(),
+        version: VERSION.into(),
+        api_version: API_VERSION.into(),
+        kind: CLUSTER_KIND.into(),
+        plural: CLUSTER_PLURAL.into(),
+    }
 }
 
 /// The label selector terms of every pod of cluster `name`.

@@ -15,9 +15,7 @@ use crate::pods::Filter;
 use crate::preflight;
 use crate::rollout::Group;
 use crate::target::{Target, WorkloadTarget};
-
-/// `pingcap.com/v1alpha1`, the TiDB Operator v1 API.
-pub const TC_API_VERSION: &str = "pingcap.com/v1alpha1";
+use crate::v1;
 
 /// The kinds the agent can be injected into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,13 +29,7 @@ enum Kind {
 impl Kind {
     fn resource(self) -> ApiResource {
         match self {
-            Kind::TidbCluster => ApiResource {
-                group: "pingcap.com".into(),
-                version: "v1alpha1".into(),
-                api_version: TC_API_VERSION.into(),
-                kind: "TidbCluster".into(),
-                plural: "tidbclusters".into(),
-            },
+            Kind::TidbCluster => v1::tidbcluster_resource(),
             Kind::StatefulSet => ApiResource::erase::<k8s_openapi::api::apps::v1::StatefulSet>(&()),
         }
     }
@@ -193,10 +185,7 @@ impl EditTarget for Workload {
             .map(|slot| match self.kind {
                 Kind::TidbCluster => Group {
                     label: slot.name.clone(),
-                    selector: format!(
-                        "app.kubernetes.io/instance={},app.kubernetes.io/component={}",
-                        self.object.name, slot.name
-                    ),
+                    selector: v1::component_selector(&self.object.name, &slot.name),
                     owner: None,
                     // TiDB Operator names each component's StatefulSet `<cluster>-<component>`.
                     statefulset: Some(format!("{}-{}", self.object.name, slot.name)),
@@ -324,8 +313,8 @@ async fn get(kube: &Kube, kind: Kind, name: &str) -> anyhow::Result<Found> {
 }
 
 async fn tidbclusters_served(kube: &Kube) -> bool {
-    match kube.client.list_api_group_resources(TC_API_VERSION).await {
-        Ok(list) => list.resources.iter().any(|r| r.name == "tidbclusters"),
+    match kube.client.list_api_group_resources(v1::API_VERSION).await {
+        Ok(list) => list.resources.iter().any(|r| r.name == v1::PLURAL),
         // Unknown either way: a 404 is the group missing; anything else, assume it is served
         // so the user gets the plain "not found".
         Err(err) => !api_status(&err).is_some_and(crate::errors::is_not_found),

@@ -64,16 +64,6 @@ fn api_resource(r: &GroupResource) -> ApiResource {
     }
 }
 
-fn cluster_resource() -> ApiResource {
-    ApiResource {
-        group: v2::GROUP.into(),
-        version: v2::VERSION.into(),
-        api_version: v2::API_VERSION.into(),
-        kind: v2::CLUSTER_KIND.into(),
-        plural: v2::CLUSTER_PLURAL.into(),
-    }
-}
-
 /// The resource `word` names (`pdg`, `tikvgroups`), or an error listing what is served.
 fn resource_named(served: &[GroupResource], word: &str) -> anyhow::Result<GroupResource> {
     served
@@ -113,7 +103,8 @@ async fn find(
     target: &V2Target,
 ) -> anyhow::Result<(Vec<Found>, Option<Value>)> {
     let served = discover(client).await?;
-    let clusters = Api::<DynamicObject>::namespaced_with(client.clone(), ns, &cluster_resource());
+    let clusters =
+        Api::<DynamicObject>::namespaced_with(client.clone(), ns, &v2::cluster_resource());
     match target {
         V2Target::Cluster(name) => {
             let cluster = clusters

@@ -22,9 +22,7 @@ use crate::target::Target;
 /// Name of the agent's container in a pod (one definition, shared with inject).
 pub use netem_api::contract::CONTAINER_NAME as AGENT_CONTAINER;
 
-const LABEL_INSTANCE: &str = "app.kubernetes.io/instance";
-const LABEL_COMPONENT: &str = "app.kubernetes.io/component";
-const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+use crate::v1::{LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, MANAGED_BY_OPERATOR};
 
 /// What the commands need to know about a pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,7 +199,7 @@ pub fn pod_info(pod: &Pod) -> PodInfo {
         tidb_cluster: labels
             .filter(|l| {
                 l.get(LABEL_MANAGED_BY)
-                    .is_some_and(|v| v == "tidb-operator")
+                    .is_some_and(|v| v == MANAGED_BY_OPERATOR)
             })
             .and_then(|l| l.get(LABEL_INSTANCE))
             .cloned(),
@@ -245,7 +243,7 @@ pub fn label_selector(base: &[String], filter: &Filter) -> String {
 pub fn tidb_cluster_terms(name: &str) -> Vec<String> {
     vec![
         format!("{LABEL_INSTANCE}={name}"),
-        format!("{LABEL_MANAGED_BY}=tidb-operator"),
+        format!("{LABEL_MANAGED_BY}={MANAGED_BY_OPERATOR}"),
     ]
 }
 

@@ -85,4 +85,11 @@ pub async fn kubectl_completes_subcommands_flags_and_cluster_names() {
     // Destinations need no agent: every pod is offered.
     let to = kubectl_complete(&env, &["delay", "basic-pd-0", "20ms", "--to", "basic-t"]).await;
     assert_eq!(to, vec!["basic-tidb-0", "basic-tikv-0", ":4"]);
+
+    // TiDB Operator v2 clusters are offered where its CRDs are served.
+    for obj in netem_testcluster::v2::basic_v2_cluster("default", "next") {
+        env.cluster.create(obj).expect("create v2 object");
+    }
+    let v2 = kubectl_complete(&env, &["inject", "c"]).await;
+    assert_eq!(v2, vec!["cluster/next", ":4"]);
 }
