@@ -138,32 +138,18 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The user may have typed `-n NS` (or `--context`, ...) after the subcommand, where clap
-/// saw them only as words: honour them for the cluster lookups.
+/// The user may have typed `-n NS` (or `--context`, `--server`, `--token`, ...) after the
+/// subcommand, where clap saw them only as words: parse the words again with the one command
+/// line definition (tolerating what is still incomplete) so every connection flag is honoured
+/// for the cluster lookups, exactly as the command would read it.
 fn with_typed_connection_flags(conn: &ConnectionArgs, prior: &[String]) -> ConnectionArgs {
-    let mut conn = conn.clone();
-    let mut words = prior.iter();
-    while let Some(word) = words.next() {
-        let (name, inline) = match word.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (word.as_str(), None),
-        };
-        let slot = match name {
-            "-n" | "--namespace" => &mut conn.namespace,
-            "--context" => &mut conn.context,
-            "--cluster" => &mut conn.cluster,
-            "--user" => &mut conn.user,
-            "--kubeconfig" => {
-                if let Some(v) = inline.or_else(|| words.next().cloned()) {
-                    conn.kubeconfig = Some(v.into());
-                }
-                continue;
-            }
-            _ => continue,
-        };
-        *slot = inline.or_else(|| words.next().cloned());
-    }
-    conn
+    let words = std::iter::once("kubectl-netem".to_string()).chain(prior.iter().cloned());
+    <crate::cli::Cli as clap::CommandFactory>::command()
+        .ignore_errors(true)
+        .try_get_matches_from(words)
+        .ok()
+        .and_then(|m| <ConnectionArgs as clap::FromArgMatches>::from_arg_matches(&m).ok())
+        .map_or_else(|| conn.clone(), |typed| typed.or(conn))
 }
 
 /// Names from the cluster: pods with the agent (for pod targets), TidbClusters, and
@@ -257,13 +243,36 @@ mod tests {
 
     #[test]
     fn typed_connection_flags_are_honoured() {
-        let words: Vec<String> = ["delay", "-n", "tidb", "--context=kind"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let words: Vec<String> = [
+            "delay",
+            "-n",
+            "tidb",
+            "--context=kind",
+            "--server",
+            "https://10.0.0.1:6443",
+            "--as",
+            "alice",
+            "basic-",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let conn = with_typed_connection_flags(&ConnectionArgs::default(), &words);
         assert_eq!(conn.namespace.as_deref(), Some("tidb"));
         assert_eq!(conn.context.as_deref(), Some("kind"));
+        assert_eq!(
+            conn.server.as_ref().map(ToString::to_string).as_deref(),
+            Some("https://10.0.0.1:6443/")
+        );
+        assert_eq!(conn.impersonate.as_deref(), Some("alice"));
+        // What the outer parse had stays where the words say nothing.
+        let outer = ConnectionArgs {
+            kubeconfig: Some("/k".into()),
+            ..ConnectionArgs::default()
+        };
+        let conn = with_typed_connection_flags(&outer, &words[..3]);
+        assert_eq!(conn.kubeconfig.as_deref(), Some(std::path::Path::new("/k")));
+        assert_eq!(conn.namespace.as_deref(), Some("tidb"));
     }
 
     #[test]

@@ -104,6 +104,32 @@ pub struct ConnectionArgs {
     pub impersonate_groups: Vec<String>,
 }
 
+impl ConnectionArgs {
+    /// These flags, each falling back to `other`'s where not given.
+    pub fn or(self, other: &ConnectionArgs) -> ConnectionArgs {
+        let other = other.clone();
+        ConnectionArgs {
+            namespace: self.namespace.or(other.namespace),
+            context: self.context.or(other.context),
+            kubeconfig: self.kubeconfig.or(other.kubeconfig),
+            cluster: self.cluster.or(other.cluster),
+            user: self.user.or(other.user),
+            request_timeout: self.request_timeout.or(other.request_timeout),
+            server: self.server.or(other.server),
+            certificate_authority: self.certificate_authority.or(other.certificate_authority),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify
+                || other.insecure_skip_tls_verify,
+            token: self.token.or(other.token),
+            impersonate: self.impersonate.or(other.impersonate),
+            impersonate_groups: if self.impersonate_groups.is_empty() {
+                other.impersonate_groups
+            } else {
+                self.impersonate_groups
+            },
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
