@@ -664,3 +664,65 @@ pub async fn an_unpullable_agent_image_is_named_and_eject_recovers_the_stuck_pod
     }
     env.cluster.shutdown().await;
 }
+
+/// An agent image that crashes (the double's `:crashloop` tag: the process exits 2 at once,
+/// every time) is named while waiting, with the last exit, and eject recovers the stuck pod.
+pub async fn a_crashing_agent_is_named_with_its_last_exit_and_eject_recovers() {
+    let env = start_cluster().await;
+    env.cluster
+        .create(web_statefulset(json!({"app": "web"})))
+        .unwrap();
+    env.cluster
+        .wait_ready(
+            "default",
+            &["web-0", "web-1"],
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let before = get(&env, STS, "web")["spec"].clone();
+    let started = std::time::Instant::now();
+    let run = netem(
+        &env,
+        &[
+            "inject",
+            "sts/web",
+            "--image",
+            "example.com/netem-agent:crashloop",
+            "--yes",
+            "--wait",
+            "--timeout",
+            "5m",
+        ],
+    )
+    .await
+    .failed();
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(120),
+        "took {took:?}: {run}"
+    );
+    let error = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default();
+    assert!(
+        error.contains(
+            "pod web-1, container netem-agent: CrashLoopBackOff (last exit: Error, code 2)"
+        ) && error.contains("kubectl logs -n default web-1 -c netem-agent --previous"),
+        "{run}"
+    );
+    netem(
+        &env,
+        &["eject", "sts/web", "--yes", "--wait", "--timeout", "2m"],
+    )
+    .await
+    .ok();
+    assert_eq!(
+        get(&env, STS, "web")["spec"],
+        before,
+        "the spec is back exactly"
+    );
+    env.cluster.shutdown().await;
+}

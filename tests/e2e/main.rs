@@ -51,6 +51,7 @@ netem_harness::main! {
     [Root] async inject::pdms_entries_each_get_the_agent,
     [Root] async inject::a_users_own_netem_agent_container_is_never_replaced_or_removed,
     [Root] async inject::an_unpullable_agent_image_is_named_and_eject_recovers_the_stuck_pod,
+    [Root] async inject::a_crashing_agent_is_named_with_its_last_exit_and_eject_recovers,
     [Root, Kubectl] async manifest::injected_manifest_applied_has_the_agent_from_the_first_pod,
     [Root] async manifest::manifest_mistakes_write_nothing,
     [Root, Script] async terminal::inject_asks_on_a_terminal_and_obeys_the_answer,

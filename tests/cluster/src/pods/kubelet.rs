@@ -53,6 +53,14 @@ pub struct Kubelet {
 /// attempts, as a real kubelet does for an image the node cannot pull.
 pub const UNPULLABLE_TAG: &str = ":unpullable";
 
+/// The tag that makes an agent image crash here (`agent:crashloop`): its process is started
+/// with an argument it refuses, so it exits 2 at once, every time, and the container goes
+/// into CrashLoopBackOff with its last termination in `lastState`, as a crashing image does.
+pub const CRASHLOOP_TAG: &str = ":crashloop";
+
+/// The argument a [`CRASHLOOP_TAG`] agent is started with (the agent refuses it).
+const CRASH_ARG: &str = "--netem-testcluster-crashloop";
+
 /// How long a pull attempt's ErrImagePull shows before the back-off (ImagePullBackOff).
 const PULL_ATTEMPT: Duration = Duration::from_secs(1);
 
@@ -100,6 +108,8 @@ struct Ctr {
     unrunnable: Option<String>,
     /// The image cannot be pulled ([`UNPULLABLE_TAG`]): since when it is tried.
     unpullable_since: Option<Instant>,
+    /// How a regular container last ended, for `lastState` (after a restart).
+    last_exit: Option<Value>,
     /// argv of the agent (None: a container this double does not execute; it "runs" idle).
     argv: Option<Vec<String>>,
     probe: Option<Vec<String>>,
@@ -291,7 +301,16 @@ impl Kubelet {
             let now = Instant::now();
             Ctr {
                 unrunnable: unrunnable.clone(),
-                argv: agent.then(|| container::agent_argv(&c, &pod["spec"], &pod_dir, &dir)),
+                argv: agent.then(|| {
+                    let mut argv = container::agent_argv(&c, &pod["spec"], &pod_dir, &dir);
+                    if c["image"]
+                        .as_str()
+                        .is_some_and(|i| i.ends_with(CRASHLOOP_TAG))
+                    {
+                        argv.push(CRASH_ARG.into());
+                    }
+                    argv
+                }),
                 probe: if agent && !ephemeral {
                     container::probe_argv(&c)
                 } else {
@@ -299,6 +318,7 @@ impl Kubelet {
                 },
                 ready: !agent && unrunnable.is_none() && !ephemeral && !unpullable,
                 unpullable_since: unpullable.then_some(now),
+                last_exit: None,
                 ephemeral,
                 exit: None,
                 spec: c,
@@ -385,11 +405,17 @@ impl Kubelet {
             return;
         }
         if let Some(child) = c.child.as_mut()
-            && let Ok(Some(_)) = child.try_wait()
+            && let Ok(Some(st)) = child.try_wait()
         {
             // The container exited: restartPolicy Always, with back-off; its scratch root is
             // fresh on restart, its emptyDirs are not.
             c.child = None;
+            let code = st.code().unwrap_or(128 + st.signal().unwrap_or(0));
+            c.last_exit = Some(terminated(
+                c,
+                code,
+                if code == 0 { "Completed" } else { "Error" },
+            ));
             c.ready = false;
             c.restarts += 1;
             let backoff = Duration::from_millis(500u64 << c.restarts.min(5));
@@ -560,6 +586,9 @@ fn container_status(c: &Ctr) -> Value {
     let mut st = json!({"name": name, "image": c.spec["image"], "imageID": "",
            "containerID": container_id(c), "ready": c.ready, "restartCount": c.restarts,
            "state": state, "lastState": {}});
+    if let Some(t) = &c.last_exit {
+        st["lastState"] = json!({ "terminated": t });
+    }
     // The prober sets `started` for regular containers only.
     if !c.ephemeral {
         st["started"] = json!(running);
