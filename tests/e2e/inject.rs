@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Env, basic_cluster, netem, netem_with_stdin, start_cluster};
+use crate::support::{Env, Run, basic_cluster, netem, netem_with_stdin, start_cluster};
 
 const TC: (&str, &str) = ("pingcap.com/v1alpha1", "TidbCluster");
 const STS: (&str, &str) = ("apps/v1", "StatefulSet");
@@ -578,10 +578,9 @@ pub async fn a_users_own_netem_agent_container_is_never_replaced_or_removed() {
     env.cluster.shutdown().await;
 }
 
-/// `inject --wait` with an image the nodes cannot pull names the cause instead of waiting out
-/// `--timeout`; the StatefulSet then waits for that pod forever (it never becomes ready), so
-/// `eject --yes --wait` deletes it once the fault has lasted, and the spec is back exactly.
-pub async fn an_unpullable_agent_image_is_named_and_eject_recovers_the_stuck_pod() {
+/// A running StatefulSet `web` (2 pods), its spec, and `inject sts/web --image IMAGE --yes
+/// --wait` with an agent image that cannot become ready: the failed run and how long it took.
+async fn inject_a_failing_image(image: &str) -> (Env, Value, Run, std::time::Duration) {
     let env = start_cluster().await;
     env.cluster
         .create(web_statefulset(json!({"app": "web"})))
@@ -595,7 +594,6 @@ pub async fn an_unpullable_agent_image_is_named_and_eject_recovers_the_stuck_pod
         .await
         .unwrap();
     let before = get(&env, STS, "web")["spec"].clone();
-
     let started = std::time::Instant::now();
     let run = netem(
         &env,
@@ -603,7 +601,7 @@ pub async fn an_unpullable_agent_image_is_named_and_eject_recovers_the_stuck_pod
             "inject",
             "sts/web",
             "--image",
-            "example.com/netem-agent:unpullable",
+            image,
             "--yes",
             "--wait",
             "--timeout",
@@ -612,7 +610,15 @@ pub async fn an_unpullable_agent_image_is_named_and_eject_recovers_the_stuck_pod
     )
     .await
     .failed();
-    let took = started.elapsed();
+    (env, before, run, started.elapsed())
+}
+
+/// `inject --wait` with an image the nodes cannot pull names the cause instead of waiting out
+/// `--timeout`; the StatefulSet then waits for that pod forever (it never becomes ready), so
+/// `eject --yes --wait` deletes it once the fault has lasted, and the spec is back exactly.
+pub async fn an_unpullable_agent_image_is_named_and_eject_recovers_the_stuck_pod() {
+    let (env, before, run, took) =
+        inject_a_failing_image("example.com/netem-agent:unpullable").await;
     assert!(
         took < std::time::Duration::from_secs(60),
         "took {took:?}: {run}"
@@ -668,36 +674,8 @@ pub async fn an_unpullable_agent_image_is_named_and_eject_recovers_the_stuck_pod
 /// An agent image that crashes (the double's `:crashloop` tag: the process exits 2 at once,
 /// every time) is named while waiting, with the last exit, and eject recovers the stuck pod.
 pub async fn a_crashing_agent_is_named_with_its_last_exit_and_eject_recovers() {
-    let env = start_cluster().await;
-    env.cluster
-        .create(web_statefulset(json!({"app": "web"})))
-        .unwrap();
-    env.cluster
-        .wait_ready(
-            "default",
-            &["web-0", "web-1"],
-            std::time::Duration::from_secs(60),
-        )
-        .await
-        .unwrap();
-    let before = get(&env, STS, "web")["spec"].clone();
-    let started = std::time::Instant::now();
-    let run = netem(
-        &env,
-        &[
-            "inject",
-            "sts/web",
-            "--image",
-            "example.com/netem-agent:crashloop",
-            "--yes",
-            "--wait",
-            "--timeout",
-            "5m",
-        ],
-    )
-    .await
-    .failed();
-    let took = started.elapsed();
+    let (env, before, run, took) =
+        inject_a_failing_image("example.com/netem-agent:crashloop").await;
     assert!(
         took < std::time::Duration::from_secs(120),
         "took {took:?}: {run}"
